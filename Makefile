@@ -1,0 +1,70 @@
+# hh - build, test, demo and benchmark. `make test` and `make demo` install
+# the Debian packages they need first (tools/ensure-deps.sh).
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Werror -Wshadow -Wundef -Wwrite-strings \
+           -Wmissing-prototypes -Wstrict-prototypes
+SIM_PKGS = libmicrohttpd jansson libcrypto
+
+# Recursive (=) so pkg-config runs only when a compile does, after ensure-deps.
+SIM_CFLAGS = $(shell pkg-config --cflags $(SIM_PKGS))
+SIM_LIBS = $(shell pkg-config --libs $(SIM_PKGS)) -lpthread -lm
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN)
+
+SIM_SRC = $(wildcard runtime/sim/*.c)
+SIM_OBJ = $(SIM_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all test check demo bench sanitize valgrind install clean deps
+
+all: $(BUILD)/hh-sim
+
+$(BUILD)/hh-sim: $(SIM_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(SIM_OBJ) $(SIM_LIBS) $(LDFLAGS)
+
+$(BUILD)/runtime/sim/%.o: runtime/sim/%.c $(wildcard runtime/sim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SIM_CFLAGS) -c -o $@ $<
+
+deps:
+	@tools/ensure-deps.sh build
+
+# The test suite: TAP under prove.
+test:
+	@tools/ensure-deps.sh test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory check
+
+check:
+	HH_BUILD=$(abspath $(BUILD)) prove -f tests/
+
+sanitize:
+	@tools/ensure-deps.sh test
+	@$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		HH_BUILD=$(abspath build-san) prove -f tests/
+
+valgrind:
+	@tools/ensure-deps.sh valgrind
+	@$(MAKE) --no-print-directory all
+	HH_BUILD=$(abspath $(BUILD)) HH_VALGRIND=1 prove -f tests/
+
+demo:
+	@tools/ensure-deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh $(abspath $(BUILD))
+
+bench:
+	@tools/ensure-deps.sh bench
+	@$(MAKE) --no-print-directory all
+	@tools/bench.sh $(abspath $(BUILD))
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/hh-sim $(DESTDIR)$(PREFIX)/bin/hh-sim
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,170 @@
+# tests/lib.sh - shared by every tests/tNNNN-*.sh: TAP output, a scratch
+# directory, and hh-sim started on a free loopback port and always stopped,
+# even when a test fails or is interrupted. Source it, call the checks, end
+# with `done_testing`.
+
+set -u
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$TESTS_DIR/.." && pwd)
+HH_BUILD=${HH_BUILD:-$ROOT/build}
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/hh-test.XXXXXX")
+SIM_URL=
+SIM_PID=
+SIM_KEY=sk-test-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+SIM_CACHE=$HH_BUILD/clip-cache
+_tap_n=0
+_tap_failed=0
+
+cleanup() {
+    stop_sim
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- TAP -----------------------------------------------------------------
+
+ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION: `ok $? "it works"` or `check cmd...`
+    _tap_n=$((_tap_n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $_tap_n - $2"
+    else
+        echo "not ok $_tap_n - $2"
+        _tap_failed=$((_tap_failed + 1))
+    fi
+}
+
+is() { # is GOT EXPECTED DESCRIPTION
+    if [ "$1" = "$2" ]; then
+        ok 0 "$3"
+    else
+        ok 1 "$3"
+        printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
+    fi
+}
+
+like() { # like GOT EXTENDED-REGEX DESCRIPTION
+    if printf '%s' "$1" | grep -Eq -- "$2"; then
+        ok 0 "$3"
+    else
+        ok 1 "$3"
+        printf '#   got:      %s\n#   expected to match: %s\n' "$1" "$2"
+    fi
+}
+
+unlike() { # unlike GOT EXTENDED-REGEX DESCRIPTION
+    if printf '%s' "$1" | grep -Eq -- "$2"; then
+        ok 1 "$3"
+        printf '#   got:      %s\n#   expected not to match: %s\n' "$1" "$2"
+    else
+        ok 0 "$3"
+    fi
+}
+
+diag() { printf '# %s\n' "$*"; }
+
+bail() { echo "Bail out! $*"; exit 1; }
+
+done_testing() {
+    echo "1..$_tap_n"
+    [ "$_tap_failed" -eq 0 ]
+}
+
+# --- hh-sim --------------------------------------------------------------
+
+# start_sim [FLAGS...]: starts hh-sim with a fresh key on a free port; sets
+# SIM_URL and SIM_PID. Under HH_VALGRIND=1 it runs under valgrind.
+start_sim() {
+    stop_sim
+    local out=$SCRATCH/sim.out
+    : > "$out"
+    if [ "${HH_VALGRIND:-0}" = 1 ]; then
+        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+            "$HH_BUILD/hh-sim" --port 0 --key "$SIM_KEY" --cache-dir "$SIM_CACHE" "$@" \
+            > "$out" 2> "$SCRATCH/sim.err" &
+    else
+        "$HH_BUILD/hh-sim" --port 0 --key "$SIM_KEY" --cache-dir "$SIM_CACHE" "$@" \
+            > "$out" 2> "$SCRATCH/sim.err" &
+    fi
+    SIM_PID=$!
+    local tries=0
+    while [ $tries -lt 500 ]; do
+        SIM_URL=$(head -n 1 "$out")
+        [ -n "$SIM_URL" ] && return 0
+        kill -0 "$SIM_PID" 2>/dev/null || break
+        sleep 0.02
+        tries=$((tries + 1))
+    done
+    cat "$SCRATCH/sim.err" >&2
+    bail "hh-sim did not start"
+}
+
+# stop_sim: stops the sim; its exit status must be 0 (sanitizers and
+# valgrind turn leaks and errors into a non-zero status).
+stop_sim() {
+    [ -n "$SIM_PID" ] || return 0
+    local pid=$SIM_PID status=0
+    SIM_PID=
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "not ok - hh-sim exited with status $status"
+        sed 's/^/# sim: /' "$SCRATCH/sim.err"
+        _tap_n=$((_tap_n + 1))
+        _tap_failed=$((_tap_failed + 1))
+    fi
+}
+
+# --- HTTP helpers (curl) -------------------------------------------------
+
+# api_post JSON [CURL-ARGS...]: POST /api/generate with the test key; sets
+# CODE and BODY.
+api_post() {
+    local json=$1
+    shift
+    BODY=$(curl -s -o - -w '\n%{http_code}' -H "Authorization: Bearer $SIM_KEY" \
+        -H 'Content-Type: application/json' --data-binary "$json" "$@" "$SIM_URL/api/generate")
+    CODE=${BODY##*$'\n'}
+    BODY=${BODY%$'\n'*}
+}
+
+# api_status TASK_ID [CURL-ARGS...]: GET /api/status; sets CODE and BODY.
+api_status() {
+    local id=$1
+    shift
+    BODY=$(curl -s -o - -w '\n%{http_code}' -H "Authorization: Bearer $SIM_KEY" "$@" \
+        "$SIM_URL/api/status?task_id=$id")
+    CODE=${BODY##*$'\n'}
+    BODY=${BODY%$'\n'*}
+}
+
+# submit JSON: POSTs and prints the task id (empty when none came back).
+submit() {
+    api_post "$1"
+    printf '%s' "$BODY" | jq -r '.data.task_id // empty' 2>/dev/null
+}
+
+# wait_final TASK_ID [SECONDS]: polls until the status is not IN_PROGRESS;
+# leaves the last answer in BODY and prints the status word.
+wait_final() {
+    local id=$1 limit=${2:-20} start
+    start=$(date +%s)
+    while :; do
+        api_status "$id"
+        local st
+        st=$(printf '%s' "$BODY" | jq -r '.data.status // empty' 2>/dev/null)
+        case "$st" in
+            IN_PROGRESS|QUEUED|"") ;;
+            *) printf '%s' "$st"; return 0 ;;
+        esac
+        [ $(($(date +%s) - start)) -ge "$limit" ] && { printf 'TIMEOUT'; return 1; }
+        sleep 0.02
+    done
+}
+
+sim_stats() { curl -s "$SIM_URL/_sim/stats"; }
+
+# jqv JSON FILTER: one value from a JSON text.
+jqv() { printf '%s' "$1" | jq -r "$2"; }
+
+GEN='"model":"happyhorse-1.0/video"'

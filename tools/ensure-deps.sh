@@ -1,0 +1,44 @@
+#!/bin/sh
+# ensure-deps.sh - installs the Debian packages hh needs for a goal (build,
+# test, demo, bench), saying what it installs; runs apt-get update once first.
+# Where installing is impossible (not root, no apt-get) it names the packages
+# and exits non-zero.
+set -eu
+
+goal=${1:-build}
+build="gcc make pkg-config liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libssl-dev"
+runtime="ffmpeg curl"
+case "$goal" in
+    build) want="$build" ;;
+    test) want="$build $runtime jq perl" ;;
+    demo) want="$build $runtime" ;;
+    bench) want="$build $runtime jq" ;;
+    valgrind) want="$build $runtime jq perl valgrind" ;;
+    *) echo "ensure-deps: unknown goal $goal" >&2; exit 2 ;;
+esac
+
+missing=""
+for pkg in $want; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $pkg" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "hh: these Debian packages are needed and this system has no apt-get:$missing" >&2
+    exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "hh: these Debian packages are needed:$missing" >&2
+    echo "hh: run as root, or install them first: sudo apt-get install$missing" >&2
+    exit 1
+fi
+echo "hh: installing missing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "hh: installed:$missing"
