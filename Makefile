@@ -8,18 +8,42 @@ CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wundef -Wwrite-strings \
            -Wmissing-prototypes -Wstrict-prototypes
 SIM_PKGS = libmicrohttpd jansson libcrypto
+HH_PKGS = lua5.4 libcurl yaml-0.1 sqlite3 libcrypto
 
 # Recursive (=) so pkg-config runs only when a compile does, after ensure-deps.
 SIM_CFLAGS = $(shell pkg-config --cflags $(SIM_PKGS))
 SIM_LIBS = $(shell pkg-config --libs $(SIM_PKGS)) -lpthread -lm
+HH_CFLAGS = $(shell pkg-config --cflags $(HH_PKGS))
+HH_LIBS = -llua5.4-cjson $(shell pkg-config --libs $(HH_PKGS)) -lm
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN)
 
 SIM_SRC = $(wildcard runtime/sim/*.c)
 SIM_OBJ = $(SIM_SRC:%.c=$(BUILD)/%.o)
+HH_SRC = $(wildcard runtime/*.c)
+HH_OBJ = $(HH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
+LUA_SRC = $(sort $(wildcard lua/hh/*.lua))
 
 .PHONY: all test check demo bench sanitize valgrind install clean deps
 
-all: $(BUILD)/hh-sim
+all: $(BUILD)/hh $(BUILD)/hh-sim
+
+$(BUILD)/hh: $(HH_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(HH_OBJ) $(HH_LIBS) $(LDFLAGS)
+
+$(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(HH_CFLAGS) -c -o $@ $<
+
+# The Lua library, compiled into the binary.
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=c11 -O1 -o $@ $<
+
+$(BUILD)/embedded.c: $(BUILD)/embed $(LUA_SRC)
+	$(BUILD)/embed $(LUA_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/embedded.o: $(BUILD)/embedded.c runtime/embedded.h
+	$(CC) $(ALL_CFLAGS) -Iruntime -c -o $@ $<
 
 $(BUILD)/hh-sim: $(SIM_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(SIM_OBJ) $(SIM_LIBS) $(LDFLAGS)
@@ -64,6 +88,7 @@ bench:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/hh $(DESTDIR)$(PREFIX)/bin/hh
 	install -m 755 $(BUILD)/hh-sim $(DESTDIR)$(PREFIX)/bin/hh-sim
 
 clean:

@@ -1,0 +1,279 @@
+-- hh.cli: the command line. `hh SCRIPT.lua`, `hh -e CODE`, `hh generate`,
+-- `hh status`, `hh wait`, `hh version`, `hh help`. Every command runs its
+-- work as a job on the loop (hh.core.run) and turns outcomes into the exit
+-- codes documented in docs/cli.md.
+
+local args = require("hh.args")
+local core = require("hh.core")
+
+local M = {}
+
+M.EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, interrupted = 130 }
+local EXIT = M.EXIT
+
+local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
+
+-- Exit code for an expected failure class.
+local function exit_for(class)
+  if class == "auth" or class == "quota" or class == "forbidden" or class == "invalid" or class == "stopped" then
+    return EXIT.refused
+  end
+  if class == "interrupted" then return EXIT.interrupted end
+  return EXIT.failed
+end
+
+local function run_loop(fn, ...)
+  local failed, aborted, interrupts = core.run(fn, ...)
+  return failed, aborted, interrupts
+end
+
+local HELP = {}
+
+HELP.main = [[
+usage: hh SCRIPT.lua [ARGS...]     run a Lua script with `hh` and `cjson` loaded
+       hh -e CODE                  run a line of Lua
+       hh generate --prompt TEXT [options] [--wait] [-o FILE]
+       hh status TASK_ID
+       hh wait TASK_ID [-o FILE]
+       hh version
+       hh help [COMMAND]
+
+Environment: HH_API_KEY (or ~/.config/hh/credentials, mode 0600),
+HH_BASE_URL (default https://happyhorse.app), HH_LUA_PATH (load lua/ from
+disk), HH_TRACE=1 (trace HTTP, Authorization redacted).
+
+Exit codes: 0 ok, 1 script error, 2 usage or invalid input (nothing sent),
+3 the API refused (key, credits, request), 4 some jobs failed, 130 interrupted.]]
+
+local COMMON = {
+  { name = "base-url", arg = "URL", help = "API base URL (default $HH_BASE_URL or https://happyhorse.app)" },
+  { name = "rate", arg = "N", help = "API requests a second for this run" },
+  { name = "json", flag = true, help = "print the result as JSON" },
+  { name = "help", short = "h", flag = true, help = "show this help" },
+}
+
+local function with_common(spec)
+  local all = {}
+  for _, o in ipairs(spec) do all[#all + 1] = o end
+  for _, o in ipairs(COMMON) do all[#all + 1] = o end
+  return all
+end
+
+local GENERATE = with_common({
+  { name = "prompt", short = "p", arg = "TEXT", help = "what to make (up to 2500 characters)" },
+  { name = "mode", arg = "std|pro", help = "quality mode (default std)" },
+  { name = "duration", short = "d", arg = "SECONDS", help = "3 to 15 (default 5)" },
+  { name = "aspect", arg = "RATIO", help = "16:9, 9:16 or 1:1 (default 16:9)" },
+  { name = "sound", flag = true, negatable = true, help = "native audio (default on; --no-sound turns it off)" },
+  { name = "cfg", arg = "X", help = "prompt adherence, 0 to 1 (default 0.5)" },
+  { name = "image", arg = "URL", many = true, help = "first (and last) frame image; repeatable" },
+  { name = "set", arg = "FIELD=VALUE", many = true, help = "any other request field, e.g. --set seed=42" },
+  { name = "wait", short = "w", flag = true, help = "wait until the task is final" },
+  { name = "output", short = "o", arg = "FILE", help = "download the video to FILE (implies --wait)" },
+  { name = "deadline", arg = "SECONDS", help = "give up waiting after this long" },
+})
+
+local STATUS = with_common({})
+local WAIT = with_common({
+  { name = "output", short = "o", arg = "FILE", help = "download the video to FILE" },
+  { name = "deadline", arg = "SECONDS", help = "give up waiting after this long" },
+})
+
+HELP.generate = "usage: hh generate --prompt TEXT [options]\n\nSubmits one generation; prints the task id, or with --wait the result.\n\n" .. args.usage(GENERATE)
+HELP.status = "usage: hh status TASK_ID [--json]\n\nAsks once for a task's status.\n\n" .. args.usage(STATUS)
+HELP.wait = "usage: hh wait TASK_ID [-o FILE] [--deadline SECONDS]\n\nWaits until the task is final; downloads its video with -o.\n\n" .. args.usage(WAIT)
+HELP.version = "usage: hh version\n\nPrints the versions of hh, Lua, libcurl, libyaml and SQLite."
+
+local function apply_common(opts)
+  local hh = require("hh")
+  local settings = {}
+  if opts["base-url"] then settings.base_url = opts["base-url"] end
+  if opts.rate then
+    local n, err = args.number(opts, "rate", 0, 1e6)
+    if not n then return nil, err end
+    settings.rate = n
+  end
+  if next(settings) then
+    local ok, err = pcall(hh.config, settings)
+    if not ok then return nil, tostring(err) end
+  end
+  return true
+end
+
+local function print_result(r, as_json)
+  if as_json then
+    local copy = {}
+    for k, v in pairs(r) do if k ~= "raw" then copy[k] = v end end
+    io.stdout:write(require("hh.json").encode(copy), "\n")
+  elseif r.file then
+    io.stdout:write(r.file, "\n")
+  elseif r.url then
+    io.stdout:write(r.url, "\n")
+  else
+    io.stdout:write(r.status or "?", "\n")
+  end
+end
+
+-- Parses a --set value as JSON when it reads as JSON, else as a string.
+local function set_value(text)
+  local json = require("hh.json")
+  local v = json.decode(text)
+  if v ~= nil and v ~= json.null then return v end
+  if text == "null" then return json.null end
+  return text
+end
+
+local function cmd_generate(argv)
+  local opts, rest = args.parse(GENERATE, argv, 2)
+  if not opts then say("generate: %s (see hh help generate)", rest) return EXIT.usage end
+  if opts.help then print(HELP.generate) return EXIT.ok end
+  if #rest > 0 then say("generate: unexpected argument %q", rest[1]) return EXIT.usage end
+  local params = { prompt = opts.prompt, mode = opts.mode, aspect_ratio = opts.aspect, sound = opts.sound,
+                   image_urls = opts.image }
+  for _, name in ipairs({ "duration", "cfg" }) do
+    if opts[name] then
+      local n = tonumber(opts[name])
+      if not n then say("generate: --%s: expected a number, got %q", name, opts[name]) return EXIT.usage end
+      params[name == "cfg" and "cfg_scale" or name] = n
+    end
+  end
+  for _, kv in ipairs(opts.set or {}) do
+    local k, v = kv:match("^([%w_]+)=(.*)$")
+    if not k then say("generate: --set: expected FIELD=VALUE, got %q", kv) return EXIT.usage end
+    params[k] = set_value(v)
+  end
+  local problems = require("hh.rules").check(params)
+  if #problems > 0 then
+    for _, p in ipairs(problems) do say("generate: %s: %s", p.field, p.rule) end
+    return EXIT.usage
+  end
+  local deadline, err = args.number(opts, "deadline", 0)
+  if err then say("generate: %s", err) return EXIT.usage end
+  local ok, cerr = apply_common(opts)
+  if not ok then say("generate: %s", cerr) return EXIT.usage end
+  local hh = require("hh")
+  local keyok, keyerr = core.check_key()
+  if not keyok then say("%s", keyerr) return EXIT.refused end
+  local code = EXIT.ok
+  run_loop(function()
+    local t, msg, class = hh.generate(params)
+    if not t then say("%s", msg) code = exit_for(class) return end
+    if not (opts.wait or opts.output) then
+      if opts.json then
+        io.stdout:write(require("hh.json").encode({ task_id = t.id, credits = t.credits }), "\n")
+      else
+        io.stdout:write(t.id, "\n")
+      end
+      return
+    end
+    say("task %s submitted (%d credits); waiting", t.id, t.credits)
+    local r, wmsg, wclass = hh.wait(t, { output = opts.output, deadline = deadline })
+    if not r then say("%s", wmsg) code = exit_for(wclass) return end
+    print_result(r, opts.json)
+  end)
+  return code
+end
+
+local function task_command(name, spec, argv, fn)
+  local opts, rest = args.parse(spec, argv, 2)
+  if not opts then say("%s: %s (see hh help %s)", name, rest, name) return EXIT.usage end
+  if opts.help then print(HELP[name]) return EXIT.ok end
+  if #rest ~= 1 then say("%s: expected one TASK_ID (see hh help %s)", name, name) return EXIT.usage end
+  local ok, err = apply_common(opts)
+  if not ok then say("%s: %s", name, err) return EXIT.usage end
+  local keyok, keyerr = core.check_key()
+  if not keyok then say("%s", keyerr) return EXIT.refused end
+  local code = EXIT.ok
+  run_loop(function() code = fn(rest[1], opts) end)
+  return code
+end
+
+local function cmd_status(argv)
+  return task_command("status", STATUS, argv, function(id, opts)
+    local r, msg, class = require("hh").status(id)
+    if not r then say("%s", msg) return exit_for(class) end
+    if opts.json then print_result(r, true) else
+      io.stdout:write(r.status, r.url and ("\t" .. r.url) or "", r.error and ("\t" .. r.error) or "", "\n")
+    end
+    return EXIT.ok
+  end)
+end
+
+local function cmd_wait(argv)
+  return task_command("wait", WAIT, argv, function(id, opts)
+    local deadline, err = args.number(opts, "deadline", 0)
+    if err then say("wait: %s", err) return EXIT.usage end
+    local r, msg, class = require("hh").wait(id, { output = opts.output, deadline = deadline })
+    if not r then say("%s", msg) return exit_for(class) end
+    print_result(r, opts.json)
+    return EXIT.ok
+  end)
+end
+
+local function cmd_version()
+  local v = core.versions()
+  print(string.format("hh %s\n%s\nlibcurl %s\nlibyaml %s\nSQLite %s", v.hh, v.lua, v.libcurl, v.libyaml, v.sqlite))
+  return EXIT.ok
+end
+
+-- Runs a chunk as the script: `hh` and `cjson` are globals, `arg` as lua gives it.
+local function run_chunk(chunk, script_args)
+  _G.hh = require("hh")
+  _G.cjson = require("cjson")
+  local failed, aborted, interrupts = run_loop(chunk, table.unpack(script_args, 1, script_args.n))
+  if aborted or interrupts > 0 then return EXIT.interrupted end
+  if failed > 0 then return EXIT.error end
+  return EXIT.ok
+end
+
+local function cmd_script(argv)
+  local path = argv[1]
+  local chunk, err = loadfile(path, "t")
+  if not chunk then say("%s", err) return EXIT.error end
+  local a = { [0] = path, n = #argv - 1 }
+  for i = 2, #argv do a[i - 1] = argv[i] end
+  a[-1] = argv[0]
+  _G.arg = a
+  return run_chunk(chunk, a)
+end
+
+local function cmd_eval(argv)
+  if not argv[2] then say("-e needs a line of Lua") return EXIT.usage end
+  local chunk, err = load(argv[2], "=(command line)", "t")
+  if not chunk then say("%s", err) return EXIT.error end
+  local a = { [0] = "-e", n = #argv - 2 }
+  for i = 3, #argv do a[i - 2] = argv[i] end
+  _G.arg = a
+  return run_chunk(chunk, a)
+end
+
+M.commands = {
+  generate = cmd_generate,
+  status = cmd_status,
+  wait = cmd_wait,
+  version = cmd_version,
+}
+
+function M.main(argv)
+  local cmd = argv[1]
+  if cmd == nil then
+    io.stderr:write(HELP.main, "\n")
+    return EXIT.usage
+  end
+  if cmd == "help" or cmd == "--help" or cmd == "-h" then
+    local topic = argv[2]
+    if topic and not HELP[topic] then say("no help for %q", topic) return EXIT.usage end
+    print(HELP[topic or "main"])
+    return EXIT.ok
+  end
+  if cmd == "--version" then return cmd_version() end
+  if cmd == "-e" then return cmd_eval(argv) end
+  local fn = M.commands[cmd]
+  if fn then return fn(argv) end
+  if cmd:match("%.lua$") or cmd:find("/") then return cmd_script(argv) end
+  if cmd:match("^%-") then say("unknown option %s (see hh help)", cmd) return EXIT.usage end
+  say("unknown command %q (see hh help)", cmd)
+  return EXIT.usage
+end
+
+return M

@@ -1,0 +1,188 @@
+-- hh: the public Lua API. hh.generate, hh.status and hh.wait are native
+-- (hh.core); spawning, joining, mapping over lists, configuration and the
+-- host profile are built here on top of them.
+--
+--   local t = hh.generate{prompt = "a horse on a beach at dawn", duration = 5}
+--   local r = assert(hh.wait(t, {output = "horse.mp4"}))
+
+local core = require("hh.core")
+local profile = require("hh.profile")
+
+local hh = {}
+
+hh.generate = core.generate
+hh.status = core.status
+hh.sleep = core.sleep
+hh.now = core.now
+hh.stats = core.stats
+hh.versions = core.versions
+
+-- The host profile in use; hh.config{profile = ...} or {base_url = ...} changes it.
+local current = profile.new(profile.happyhorse, { base_url = os.getenv("HH_BASE_URL") or profile.happyhorse.base_url })
+core.set_profile(current)
+core.configure({ base_url = current.base_url, rate = current.rate, idempotent_host = current.idempotent })
+
+function hh.profile() return current end
+
+-- HH_SETTINGS="name=value,name=value" applies settings before anything runs
+-- (e.g. poll_min_interval=0.01 against a fast simulator).
+local function apply_env_settings()
+  local text = os.getenv("HH_SETTINGS")
+  if not text or text == "" then return end
+  local flat = {}
+  for item in text:gmatch("[^,]+") do
+    local k, v = item:match("^%s*([%w_]+)%s*=%s*(.-)%s*$")
+    if not k then error("HH_SETTINGS: expected name=value, got " .. item, 0) end
+    if v == "true" then flat[k] = true
+    elseif v == "false" then flat[k] = false
+    else flat[k] = tonumber(v) or v end
+  end
+  local ok, err = pcall(core.configure, flat)
+  if not ok then error("HH_SETTINGS: " .. tostring(err), 0) end
+end
+apply_env_settings()
+
+-- hh.wait(task [, opts]) -> result | nil, message, class, result
+-- hh.wait(list [, opts]) -> results (each with ok = true or false), failures
+function hh.wait(x, opts)
+  if type(x) == "table" and x.id == nil and getmetatable(x) == nil then
+    return hh.wait_all(x, opts)
+  end
+  return core.wait(x, opts)
+end
+
+-- A job handle, returned by hh.spawn.
+local Job = {}
+Job.__index = Job
+Job.__name = "hh.Job"
+
+-- Waits until the job has ended: true and its results, or false and its error.
+function Job:join()
+  while not self.done do
+    self.waiters[#self.waiters + 1] = coroutine.running()
+    core.park()
+  end
+  if self.error ~= nil then return false, self.error end
+  return true, table.unpack(self.results, 1, self.results.n)
+end
+
+local function traceback(e)
+  if type(e) ~= "string" then return e end
+  return debug.traceback(e, 2)
+end
+
+-- hh.spawn(fn, ...) runs fn(...) as a job of its own; the script ends when
+-- every job has ended. An error in a job is reported and counted.
+function hh.spawn(fn, ...)
+  if type(fn) ~= "function" then error("hh.spawn: expected a function", 2) end
+  local job = setmetatable({ done = false, waiters = {} }, Job)
+  local args = table.pack(...)
+  job.thread = core.spawn(function()
+    local res = table.pack(xpcall(fn, traceback, table.unpack(args, 1, args.n)))
+    job.done = true
+    if res[1] then
+      job.results = table.pack(table.unpack(res, 2, res.n))
+    else
+      job.error = res[2]
+      if not job.quiet then io.stderr:write("hh: error in a job: ", tostring(res[2]), "\n") end
+      core.job_failed()
+    end
+    for _, w in ipairs(job.waiters) do core.wake(w) end
+  end)
+  return job
+end
+
+-- hh.map(list, fn [, {concurrency = n}]) -> results, errors
+-- Calls fn(item, i) for every item at once (or n at a time) and returns the
+-- first result of each, in order. errors[i] holds the error of a call that
+-- raised (then results[i] is nil); errors is nil when none did.
+function hh.map(list, fn, opts)
+  if type(list) ~= "table" then error("hh.map: expected a list", 2) end
+  if type(fn) ~= "function" then error("hh.map: expected a function", 2) end
+  local n = #list
+  local width = opts and opts.concurrency or n
+  if width > n then width = n end
+  local results, errors = { n = n }, nil
+  local next_index = 0
+  local workers = {}
+  for w = 1, width do
+    local job = hh.spawn(function()
+      while true do
+        next_index = next_index + 1
+        local i = next_index
+        if i > n then return end
+        local ok, v = xpcall(fn, traceback, list[i], i)
+        if ok then results[i] = v else errors = errors or {}; errors[i] = v end
+      end
+    end)
+    job.quiet = true
+    workers[w] = job
+  end
+  for _, job in ipairs(workers) do job:join() end
+  return results, errors
+end
+
+local function output_for(output, task, i)
+  if output == nil then return nil end
+  if type(output) == "function" then return output(task, i) end
+  local id = type(task) == "table" and task.id or tostring(task)
+  return (tostring(output):gsub("{(%w+)}", function(k)
+    if k == "i" then return tostring(i) end
+    if k == "id" then return (id:gsub("[^%w%-_.]", "_")) end
+  end))
+end
+
+-- Waits for every task of a list; results in order, each with ok = true, or
+-- ok = false with error and class. opts.output may be a function (task, i)
+-- or a path with {i} and {id} in it.
+function hh.wait_all(list, opts)
+  opts = opts or {}
+  local failures = 0
+  local results = hh.map(list, function(task, i)
+    local o = {}
+    for k, v in pairs(opts) do o[k] = v end
+    o.output = output_for(opts.output, task, i)
+    local r, msg, class = core.wait(task, o)
+    if r then return r end
+    failures = failures + 1
+    return { ok = false, error = msg, class = class, task_id = type(task) == "table" and task.id or task }
+  end)
+  return results, failures
+end
+
+-- hh.config{...}: changes settings for the rest of the run; returns them all.
+local FRIENDLY = {
+  concurrency = "max_transfers",
+}
+function hh.config(settings)
+  if settings == nil then return core.configure() end
+  if type(settings) ~= "table" then error("hh.config: expected a table", 2) end
+  local flat, new_profile = {}, nil
+  for k, v in pairs(settings) do
+    if k == "profile" then
+      if type(v) ~= "table" then error("hh.config: profile must be a table of overrides", 2) end
+      new_profile = v
+    elseif k == "poll" then
+      if type(v) ~= "table" then error("hh.config: poll must be a table", 2) end
+      for pk, pv in pairs(v) do flat["poll_" .. pk] = pv end
+    else
+      flat[FRIENDLY[k] or k] = v
+    end
+  end
+  if new_profile or flat.base_url then
+    local overrides = new_profile or {}
+    overrides.base_url = flat.base_url or overrides.base_url or current.base_url
+    current = profile.new(current, overrides)
+    core.set_profile(current)
+    flat.base_url = current.base_url
+    if new_profile and new_profile.rate ~= nil and flat.rate == nil then flat.rate = new_profile.rate end
+    if new_profile and new_profile.idempotent ~= nil then flat.idempotent_host = new_profile.idempotent end
+  end
+  local ok, result = pcall(core.configure, flat)
+  if not ok then error(result, 2) end
+  return result
+end
+
+hh.null = require("cjson").null
+
+return hh

@@ -1,0 +1,194 @@
+-- hh.profile: a host profile says how one host speaks the HappyHorse API:
+-- base URL, endpoint paths, where the task id, status word, result URLs and
+-- error live in its answers, what its status words mean, its rate limit and
+-- whether it honours Idempotency-Key. The C core calls the functions below;
+-- a reseller with another URL shape is a new table, not new C.
+
+local json = require("hh.json")
+local rules = require("hh.rules")
+local core = require("hh.core")
+
+local M = {}
+
+M.happyhorse = {
+  name = "happyhorse",
+  base_url = "https://happyhorse.app",
+  generate_path = "/api/generate",
+  status_path = "/api/status?task_id={id}",
+  model = rules.MODEL,
+  task_id = { "data", "task_id" },
+  status = { "data", "status" },
+  result_urls = { "data", "response", "resultUrls" },
+  error = { "data", "error_message" },
+  words = {
+    IN_PROGRESS = "running", PENDING = "running", QUEUED = "running", PROCESSING = "running",
+    SUCCESS = "succeeded", COMPLETED = "succeeded",
+    FAILED = "failed", CANCELLED = "cancelled", CANCELED = "cancelled",
+  },
+  rate = 1,               -- requests a second (a reseller documents 60 a minute)
+  idempotent = false,     -- not documented for this host
+}
+
+local function dig(t, path)
+  for _, k in ipairs(path) do
+    if type(t) ~= "table" then return nil end
+    t = t[k]
+  end
+  if t == json.null then return nil end
+  return t
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = type(v) == "table" and copy(v) or v end
+  return c
+end
+
+-- Why an answer said no, in the host's words where it gave some.
+local function answer_message(answer)
+  local body = json.decode(answer or "")
+  if type(body) == "table" then
+    local err = body.error
+    if type(err) == "table" and type(err.message) == "string" then return err.message end
+    if type(err) == "string" then return err end
+    for _, k in ipairs({ "message", "error_message", "detail", "msg" }) do
+      if type(body[k]) == "string" then return body[k] end
+    end
+  end
+  local s = tostring(answer or ""):gsub("%c", " "):sub(1, 200)
+  return s ~= "" and s or "no message"
+end
+M.answer_message = answer_message
+
+local HTTP_CLASS = {
+  [400] = "invalid", [401] = "auth", [402] = "quota", [403] = "forbidden", [404] = "not_found",
+  [409] = "conflict", [413] = "too_large", [422] = "invalid", [429] = "rate_limited",
+}
+
+-- The failure class of a FAILED task from its message (recipes rerun by class).
+function M.failure_class(message)
+  local m = tostring(message or ""):lower()
+  if m:find("polic") or m:find("moderat") or m:find("safety") or m:find("nsfw") or m:find("not allowed") then
+    return "policy"
+  end
+  if m:find("invalid") or m:find("unsupported") then return "invalid" end
+  if m:find("credit") or m:find("quota") or m:find("balance") then return "quota" end
+  return "transient"
+end
+
+local run_nonce
+local calls = 0
+
+-- Builds a profile object from a table of overrides on a base profile.
+function M.new(base, overrides)
+  local p = copy(base or M.happyhorse)
+  for k, v in pairs(overrides or {}) do p[k] = v end
+  p.base_url = tostring(p.base_url):gsub("/+$", "")
+
+  function p.prepare_generate(params, opts)
+    opts = opts or {}
+    local problems, duration = rules.check(params)
+    if #problems > 0 then
+      local first = problems[1]
+      error(string.format("hh.generate: %s: %s", first.field, first.rule), 3)
+    end
+    local body = copy(params)
+    body.model = body.model or p.model
+    local text = json.encode(body)
+    local key = opts.idempotency_key
+    if key == nil then
+      run_nonce = run_nonce or core.random_hex(16)
+      calls = calls + 1
+      key = "hh-" .. core.sha256(text .. "\n" .. run_nonce .. "\n" .. calls):sub(1, 40)
+    end
+    local sound = params.sound
+    if sound == nil then sound = true end
+    return {
+      url = p.base_url .. p.generate_path,
+      body = text,
+      idempotency_key = key,
+      params = params,
+      duration = duration,
+      kind = string.format("%s/%d/%s", params.mode or "std", duration, sound and "a" or "s"),
+      credits = rules.price(params, duration),
+    }
+  end
+
+  function p.finish_submit(req, out)
+    if out.result == "answered" and out.code >= 200 and out.code < 300 then
+      local body, err = json.decode(out.answer)
+      local id = body and dig(body, p.task_id)
+      if type(id) == "number" then id = string.format("%d", id) end
+      if type(id) ~= "string" or id == "" then
+        return nil, string.format("outcome unknown: the host answered HTTP %d without a task id (%s); "
+          .. "the task may exist and be billed (Idempotency-Key %s)", out.code,
+          body and "no data.task_id" or ("not JSON: " .. tostring(err)), req.idempotency_key), "unknown"
+      end
+      return setmetatable({
+        id = id, params = req.params, kind = req.kind, duration = req.duration, credits = req.credits,
+        submitted = core.now(), idempotency_key = req.idempotency_key, attempts = out.attempts,
+      }, M.Task)
+    end
+    if out.result == "answered" then
+      local cls = HTTP_CLASS[out.code] or (out.code >= 500 and "unknown" or "http")
+      return nil, string.format("the API refused the request (HTTP %d): %s", out.code, answer_message(out.answer)), cls
+    end
+    if out.result == "unknown" then
+      return nil, string.format("outcome unknown: %s; the task may exist and be billed (Idempotency-Key %s)",
+        out.error, req.idempotency_key), "unknown"
+    end
+    if out.result == "not_sent" then
+      return nil, "not submitted: " .. out.error, "not_sent"
+    end
+    return nil, out.error, out.result
+  end
+
+  function p.status_url(id)
+    local enc = tostring(id):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end)
+    return p.base_url .. p.status_path:gsub("{id}", (enc:gsub("%%", "%%%%")))
+  end
+
+  local warned = {}
+  function p.parse_status(id, out)
+    if out.result ~= "answered" then
+      return nil, string.format("status of task %s: %s", id, out.error), "transport"
+    end
+    if out.code == 404 then return nil, string.format("task %s: not found", id), "not_found" end
+    if out.code < 200 or out.code >= 300 then
+      return nil, string.format("status of task %s: the API answered HTTP %d: %s", id, out.code,
+        answer_message(out.answer)), HTTP_CLASS[out.code] or "http"
+    end
+    local body, err = json.decode(out.answer)
+    if type(body) ~= "table" then
+      return nil, string.format("status of task %s: the answer is not JSON (%s)", id, tostring(err)), "transient"
+    end
+    local word = dig(body, p.status)
+    if type(word) ~= "string" then
+      return nil, string.format("status of task %s: the answer has no status", id), "transient"
+    end
+    local status = p.words[word:upper()] or "unknown"
+    if status == "unknown" and not warned[word] then
+      warned[word] = true
+      io.stderr:write(string.format("hh: warning: unknown status %q from the host; treating it as still running\n", word))
+    end
+    local urls = dig(body, p.result_urls)
+    local url = type(urls) == "table" and urls[1] or (type(urls) == "string" and urls or nil)
+    local message = dig(body, p.error)
+    local result = { ok = status == "succeeded", status = status, word = word, task_id = id,
+                     url = type(url) == "string" and url or nil, raw = body }
+    if message ~= nil then result.error = tostring(message) end
+    if status == "failed" or status == "cancelled" then
+      result.failure_class = M.failure_class(message)
+    end
+    return result
+  end
+
+  return p
+end
+
+M.Task = {
+  __name = "hh.Task",
+  __tostring = function(t) return "hh.Task(" .. t.id .. ")" end,
+}
+
+return M

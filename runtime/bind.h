@@ -1,0 +1,12 @@
+/* bind.h - the native modules hh's Lua library is built on. Each takes the
+ * loop as its first upvalue (see main.c). */
+#ifndef HH_BIND_H
+#define HH_BIND_H
+
+#include <lua.h>
+
+int luaopen_hh_core(lua_State *L);
+/* core.configure{...}: changes loop settings; returns them all as a table. */
+int bind_configure(lua_State *L);
+
+#endif

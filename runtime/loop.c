@@ -1,0 +1,499 @@
+/* loop.c - the run loop: resumes ready jobs, feeds queued transfers to
+ * libcurl within the concurrency and rate limits, drains finished
+ * transfers, fires timers, and sleeps in curl_multi_poll until the next
+ * deadline. Signals only bump a counter and write to a pipe the poll
+ * watches; the loop acts on them between turns. */
+#include "loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xfer.h"
+
+volatile sig_atomic_t loop_signals;
+static int wake_write_fd = -1;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    loop_signals++;
+    if (wake_write_fd >= 0) {
+        ssize_t w = write(wake_write_fd, "!", 1);
+        (void)w;
+    }
+    errno = saved;
+}
+
+int loop_init(struct loop *lp, lua_State *L)
+{
+    memset(lp, 0, sizeof *lp);
+    lp->L = L;
+    lp->wake_fd[0] = lp->wake_fd[1] = -1;
+    struct loop_config *c = &lp->cfg;
+    snprintf(c->base_url, sizeof c->base_url, "https://happyhorse.app");
+    c->max_transfers = 32;
+    c->rate = 0;
+    c->rate_burst = 0;
+    c->connect_timeout = 10;
+    c->request_timeout = 60;
+    c->stall_timeout = 30;
+    c->max_retry_after = 120;
+    c->max_retries = 8;
+    c->backoff_base = 0.5;
+    c->backoff_cap = 20;
+    c->retry_budget = 500;
+    c->max_download = 2LL << 30;
+    c->max_answer = 4 << 20;
+    c->max_conn_age = 30;
+    c->poll = (struct poll_config){.min_interval = 1, .max_interval = 15, .growth = 1.5, .precision = 0.1,
+                                   .min_samples = 8};
+    lp->multi = curl_multi_init();
+    lp->poll = poll_model_new();
+    if (!lp->multi || !lp->poll || pipe2(lp->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
+        return -1;
+    wake_write_fd = lp->wake_fd[1];
+    rate_init(&lp->rate, c->rate, c->rate_burst, timer_now());
+    budget_init(&lp->budget, c->retry_budget);
+    const char *t = getenv("HH_TRACE");
+    lp->trace = t && *t && strcmp(t, "0") != 0;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    *(struct job **)lua_getextraspace(L) = NULL;
+    return 0;
+}
+
+static void free_job(struct job *job)
+{
+    free(job);
+}
+
+void loop_free(struct loop *lp)
+{
+    /* Transfers still queued or running belong to jobs that never ended
+     * (a second Ctrl-C); let them go with the loop. */
+    while (lp->queue_head) {
+        struct xfer *x = lp->queue_head;
+        lp->queue_head = x->next;
+        xfer_free(x);
+    }
+    while (lp->running) {
+        struct xfer *x = lp->running;
+        lp->running = x->run_next;
+        curl_multi_remove_handle(lp->multi, x->easy);
+        xfer_free(x);
+    }
+    if (lp->multi)
+        curl_multi_cleanup(lp->multi);
+    /* Timers may still name jobs (holds); free them once. */
+    struct timer t;
+    while (timer_pop_due(&lp->timers, 1e300, &t))
+        ;
+    timer_free(&lp->timers);
+    poll_model_free(lp->poll);
+    if (lp->api_key) {
+        memset(lp->api_key, 0, strlen(lp->api_key));
+        free(lp->api_key);
+    }
+    if (lp->wake_fd[0] >= 0)
+        close(lp->wake_fd[0]);
+    if (lp->wake_fd[1] >= 0)
+        close(lp->wake_fd[1]);
+    wake_write_fd = -1;
+}
+
+struct job *loop_job(lua_State *L)
+{
+    return *(struct job **)lua_getextraspace(L);
+}
+
+void loop_ready(struct loop *lp, struct job *job)
+{
+    if (job->state == JOB_READY || job->state == JOB_DONE)
+        return;
+    if (job->state == JOB_PARKED)
+        lp->parked_jobs--;
+    job->state = JOB_READY;
+    job->next = NULL;
+    if (lp->ready_tail)
+        lp->ready_tail->next = job;
+    else
+        lp->ready_head = job;
+    lp->ready_tail = job;
+}
+
+struct job *loop_spawn(struct loop *lp, lua_State *L, int nargs)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (!job)
+        luaL_error(L, "out of memory");
+    lua_State *co = lua_newthread(L);            /* fn args... co */
+    lua_insert(L, -(nargs + 2));                 /* co fn args... */
+    lua_xmove(L, co, nargs + 1);                 /* co */
+    job->ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* (empty) */
+    job->co = co;
+    job->id = ++lp->next_job_id;
+    job->state = JOB_WAITING;
+    job->start_args = nargs;
+    *(struct job **)lua_getextraspace(co) = job;
+    lp->live_jobs++;
+    loop_ready(lp, job);
+    return job;
+}
+
+static void wake_timer(void *arg, uint64_t token)
+{
+    struct job *job = arg;
+    job->holds--;
+    if (job->state == JOB_DONE) {
+        if (job->holds == 0)
+            free_job(job);
+        return;
+    }
+    if (job->token == token && job->state == JOB_WAITING) {
+        job->woken_by_timer = 1;
+        loop_ready(job->loop, job);
+    }
+}
+
+void loop_wake_at(struct loop *lp, struct job *job, double when)
+{
+    job->state = JOB_WAITING;
+    job->woken_by_timer = 0;
+    job->loop = lp;
+    if (timer_add(&lp->timers, when, wake_timer, job, job->token) == 0)
+        job->holds++;
+    else
+        loop_ready(lp, job); /* out of memory: better early than never */
+}
+
+void loop_stop_submissions(struct loop *lp, const char *why)
+{
+    if (lp->stop_submissions)
+        return;
+    lp->stop_submissions = 1;
+    snprintf(lp->stop_reason, sizeof lp->stop_reason, "%s", why);
+}
+
+/* --- the API key --------------------------------------------------------- */
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+static char *read_credentials(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return NULL;
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+        snprintf(err, errlen, "%s must be a file only you can read (chmod 600 %s)", path, path);
+        return NULL;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char line[1024], *key = NULL;
+    while (!key && fgets(line, sizeof line, f)) {
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq)
+            s = trim(eq + 1);
+        if (*s)
+            key = strdup(s);
+    }
+    memset(line, 0, sizeof line);
+    fclose(f);
+    if (!key)
+        snprintf(err, errlen, "%s holds no key", path);
+    return key;
+}
+
+const char *loop_api_key(struct loop *lp, char *err, size_t errlen)
+{
+    if (lp->api_key)
+        return lp->api_key;
+    const char *env = getenv("HH_API_KEY");
+    if (env && *env) {
+        lp->api_key = strdup(env);
+        return lp->api_key;
+    }
+    char path[1024];
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s/hh/credentials", xdg);
+    else
+        snprintf(path, sizeof path, "%s/.config/hh/credentials", home ? home : "");
+    err[0] = '\0';
+    lp->api_key = read_credentials(path, err, errlen);
+    if (!lp->api_key && !err[0])
+        snprintf(err, errlen, "no API key: set HH_API_KEY or write the key to %s (mode 0600)", path);
+    return lp->api_key;
+}
+
+/* --- transfers ------------------------------------------------------------ */
+
+static void enqueue(struct loop *lp, struct xfer *x)
+{
+    x->next = NULL;
+    if (lp->queue_tail)
+        lp->queue_tail->next = x;
+    else
+        lp->queue_head = x;
+    lp->queue_tail = x;
+}
+
+void loop_start(struct loop *lp, struct xfer *x)
+{
+    x->queued_at = timer_now();
+    x->job->state = JOB_WAITING;
+    x->job->xfer = x;
+    enqueue(lp, x);
+}
+
+static void xfer_final(struct loop *lp, struct xfer *x)
+{
+    x->finished_at = timer_now();
+    loop_ready(lp, x->job);
+}
+
+static void pump_timer(void *arg, uint64_t token)
+{
+    struct loop *lp = arg;
+    (void)token;
+    lp->pump_armed = 0;
+}
+
+/* Hands queued transfers to libcurl while slots and rate tokens allow.
+ * Downloads do not spend API rate tokens and may pass API requests. */
+static void pump(struct loop *lp)
+{
+    struct xfer **link = &lp->queue_head, *prev = NULL;
+    double now = timer_now();
+    int rate_blocked = 0;
+    while (*link && lp->active < (size_t)lp->cfg.max_transfers) {
+        struct xfer *x = *link;
+        if (x->kind != XFER_DOWNLOAD) {
+            double wait = rate_blocked ? 1 : rate_acquire(&lp->rate, now);
+            if (wait > 0) {
+                if (!rate_blocked && !lp->pump_armed && timer_add(&lp->timers, now + wait, pump_timer, lp, 0) == 0)
+                    lp->pump_armed = 1;
+                rate_blocked = 1;
+                prev = x;
+                link = &x->next;
+                continue;
+            }
+        }
+        *link = x->next;
+        if (lp->queue_tail == x)
+            lp->queue_tail = prev;
+        x->next = NULL;
+        if (xfer_prepare(x) != 0) {
+            if (!x->error[0])
+                snprintf(x->error, sizeof x->error, "cannot set up the request");
+            x->result = XR_FAILED;
+            xfer_final(lp, x);
+            continue;
+        }
+        CURLMcode mc = curl_multi_add_handle(lp->multi, x->easy);
+        if (mc != CURLM_OK) {
+            snprintf(x->error, sizeof x->error, "libcurl: %s", curl_multi_strerror(mc));
+            x->result = XR_FAILED;
+            xfer_final(lp, x);
+            continue;
+        }
+        x->in_multi = 1;
+        x->run_prev = NULL;
+        x->run_next = lp->running;
+        if (lp->running)
+            lp->running->run_prev = x;
+        lp->running = x;
+        x->started_at = now;
+        lp->active++;
+        lp->requests[x->kind]++;
+    }
+}
+
+static void retry_timer(void *arg, uint64_t token)
+{
+    struct xfer *x = arg;
+    (void)token;
+    enqueue(x->loop, x);
+}
+
+static void drain_finished(struct loop *lp)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(lp->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct xfer *x = NULL;
+        CURLcode code = msg->data.result;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        curl_multi_remove_handle(lp->multi, msg->easy_handle);
+        x->in_multi = 0;
+        if (x->run_prev)
+            x->run_prev->run_next = x->run_next;
+        else
+            lp->running = x->run_next;
+        if (x->run_next)
+            x->run_next->run_prev = x->run_prev;
+        lp->active--;
+        double delay = xfer_finished(x, code);
+        if (delay < 0) {
+            if (x->result == XR_ANSWERED && x->code < 400)
+                budget_success(&lp->budget);
+            if (x->kind != XFER_DOWNLOAD && x->result == XR_ANSWERED && x->code != 429)
+                rate_succeeded(&lp->rate);
+            xfer_final(lp, x);
+        } else if (delay == 0) {
+            enqueue(lp, x);
+        } else if (timer_add(&lp->timers, timer_now() + delay, retry_timer, x, 0) != 0) {
+            enqueue(lp, x);
+        }
+    }
+}
+
+/* --- running jobs --------------------------------------------------------- */
+
+static void report_error(struct loop *lp, struct job *job)
+{
+    lua_State *co = job->co;
+    const char *msg = luaL_tolstring(co, -1, NULL);  /* err msg */
+    luaL_traceback(lp->L, co, msg, 0);              /* L: traceback */
+    fprintf(stderr, "hh: error: %s\n", lua_tostring(lp->L, -1));
+    lua_pop(lp->L, 1);
+    lua_pop(co, 2);
+    lp->failed_jobs++;
+}
+
+static void finish_job(struct loop *lp, struct job *job)
+{
+    job->state = JOB_DONE;
+    lp->live_jobs--;
+#if LUA_VERSION_RELEASE_NUM >= 50406
+    lua_closethread(job->co, lp->L);
+#else
+    lua_resetthread(job->co);
+#endif
+    *(struct job **)lua_getextraspace(job->co) = NULL;
+    luaL_unref(lp->L, LUA_REGISTRYINDEX, job->ref);
+    if (job->holds == 0)
+        free_job(job);
+}
+
+static void resume(struct loop *lp, struct job *job)
+{
+    int nres, nargs = job->started ? 0 : job->start_args;
+    job->started = 1;
+    job->state = JOB_RUNNING;
+    int status = lua_resume(job->co, lp->L, nargs, &nres);
+    if (status == LUA_YIELD) {
+        lua_pop(job->co, nres);
+        /* A plain coroutine.yield in a job: it lets the other jobs run once. */
+        if (job->state == JOB_RUNNING)
+            loop_ready(lp, job);
+        return;
+    }
+    if (status != LUA_OK)
+        report_error(lp, job);
+    finish_job(lp, job);
+}
+
+static void handle_signals(struct loop *lp)
+{
+    char buf[64];
+    while (read(lp->wake_fd[0], buf, sizeof buf) > 0)
+        ;
+    int n = (int)loop_signals;
+    if (n > lp->interrupted) {
+        lp->interrupted = n;
+        if (n == 1) {
+            loop_stop_submissions(lp, "interrupted");
+            fprintf(stderr, "hh: interrupted: no new submissions; finishing %zu job(s) already under way "
+                            "(Ctrl-C again stops at once)\n", lp->live_jobs);
+        }
+    }
+}
+
+int loop_run(struct loop *lp)
+{
+    while (lp->live_jobs > 0) {
+        handle_signals(lp);
+        if (lp->interrupted >= 2)
+            return -1;
+        struct job *batch = lp->ready_head;
+        lp->ready_head = lp->ready_tail = NULL;
+        while (batch) {
+            struct job *job = batch;
+            batch = job->next;
+            job->next = NULL;
+            if (job->state == JOB_READY)
+                resume(lp, job);
+        }
+        if (lp->live_jobs == 0)
+            break;
+
+        pump(lp);
+        int running;
+        CURLMcode mc = curl_multi_perform(lp->multi, &running);
+        if (mc != CURLM_OK) {
+            fprintf(stderr, "hh: libcurl: %s\n", curl_multi_strerror(mc));
+            return -1;
+        }
+        drain_finished(lp);
+
+        double now = timer_now();
+        struct timer t;
+        while (timer_pop_due(&lp->timers, now, &t))
+            t.fire(t.arg, t.token);
+        if (lp->ready_head)
+            continue;
+        pump(lp);
+
+        if (!lp->active && !lp->queue_head && !lp->timers.len && lp->live_jobs == lp->parked_jobs) {
+            fprintf(stderr, "hh: error: %zu job(s) wait for each other and nothing can wake them\n", lp->live_jobs);
+            lp->failed_jobs += (int)lp->live_jobs;
+            return -1;
+        }
+        long timeout = 1000, curl_timeout = -1;
+        double next = timer_next(&lp->timers);
+        if (next >= 0) {
+            double ms = (next - timer_now()) * 1000.0;
+            timeout = ms <= 0 ? 0 : ms < 1000 ? (long)ms + 1 : 1000;
+        }
+        curl_multi_timeout(lp->multi, &curl_timeout);
+        if (curl_timeout >= 0 && curl_timeout < timeout)
+            timeout = curl_timeout;
+        struct curl_waitfd wake = {lp->wake_fd[0], CURL_WAIT_POLLIN, 0};
+        mc = curl_multi_poll(lp->multi, &wake, 1, (int)timeout, NULL);
+        if (mc != CURLM_OK) {
+            fprintf(stderr, "hh: libcurl: %s\n", curl_multi_strerror(mc));
+            return -1;
+        }
+    }
+    return lp->failed_jobs;
+}

@@ -1,0 +1,108 @@
+/* loop.h - hh's scheduler: one thread, one libcurl multi handle, a timer
+ * heap, and the Lua coroutines ("jobs") that wait on them. A binding that
+ * must wait arms a transfer or a timer for its job and yields; the loop
+ * resumes the job when that is done. Nothing busy-waits, no thread sleeps. */
+#ifndef HH_LOOP_H
+#define HH_LOOP_H
+
+#include <curl/curl.h>
+#include <lua.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "poll.h"
+#include "retry.h"
+#include "timer.h"
+
+struct xfer;
+
+enum job_state { JOB_READY, JOB_RUNNING, JOB_WAITING, JOB_PARKED, JOB_DONE };
+
+struct job {
+    lua_State *co;
+    int ref;               /* registry reference anchoring the coroutine */
+    uint64_t id;
+    enum job_state state;
+    uint64_t token;        /* bumped at each wait; stale timers compare it */
+    struct job *next;      /* ready queue */
+    struct xfer *xfer;     /* the transfer this job waits on, if any */
+    int woken_by_timer;
+    int start_args;        /* arguments for the first resume */
+    int started;
+    int holds;             /* timers still naming this job: freed at zero once done */
+    struct loop *loop;
+};
+
+/* Settings a script can change with hh.config; defaults in loop_init. */
+struct loop_config {
+    char base_url[512];
+    long max_transfers;        /* HTTP transfers in flight at once */
+    double rate;               /* API requests a second for the run; 0 = no cap */
+    double rate_burst;
+    double connect_timeout;
+    double request_timeout;    /* API requests */
+    double stall_timeout;      /* downloads: seconds without a byte */
+    double max_retry_after;    /* a longer Retry-After is replaced by backoff */
+    int max_retries;           /* per request */
+    double backoff_base, backoff_cap;
+    double retry_budget;
+    long long max_download;    /* bytes */
+    size_t max_answer;         /* bytes of an API answer */
+    int allow_http;            /* plain http to hosts other than loopback */
+    int idempotent_host;       /* the host honours Idempotency-Key: unknown outcomes may be retried */
+    long max_conn_age;         /* seconds a reused submit connection may be */
+    struct poll_config poll;
+};
+
+struct loop {
+    lua_State *L;
+    CURLM *multi;
+    struct loop_config cfg;
+    struct timer_heap timers;
+    struct job *ready_head, *ready_tail;
+    size_t live_jobs, parked_jobs;
+    uint64_t next_job_id;
+    size_t active;                      /* transfers inside libcurl */
+    struct xfer *queue_head, *queue_tail; /* transfers waiting for a slot or a token */
+    struct xfer *running;               /* transfers inside libcurl (list for cleanup) */
+    int pump_armed;
+    struct rate_limiter rate;
+    struct retry_budget budget;
+    struct poll_model *poll;
+    char *api_key;                      /* never printed, logged or handed to Lua */
+    int key_error;                      /* why no key: see loop_key_problem */
+    int stop_submissions;
+    char stop_reason[512];
+    int interrupted;                    /* Ctrl-C presses handled so far */
+    int failed_jobs;                    /* jobs that raised an error */
+    int trace;
+    int wake_fd[2];
+    /* Counters for `hh` to report and benchmarks to read. */
+    long requests[3];
+    long retries;
+};
+
+extern volatile sig_atomic_t loop_signals; /* incremented by the SIGINT/SIGTERM handler */
+
+int loop_init(struct loop *lp, lua_State *L);
+void loop_free(struct loop *lp);
+
+/* The job running in coroutine L, or NULL when L is not one of hh's jobs. */
+struct job *loop_job(lua_State *L);
+/* Makes a job of the function on top of L's stack plus nargs arguments below it
+ * (they are moved to the new coroutine); it runs when the loop next turns. */
+struct job *loop_spawn(struct loop *lp, lua_State *L, int nargs);
+void loop_ready(struct loop *lp, struct job *job);
+/* Wakes `job` at `when` unless it has waited on something else since. */
+void loop_wake_at(struct loop *lp, struct job *job, double when);
+/* Runs until every job has ended; returns how many raised an error. */
+int loop_run(struct loop *lp);
+
+/* Queues a transfer; its job is made ready when the transfer is final. */
+void loop_start(struct loop *lp, struct xfer *x);
+/* The API key, loaded on first use; NULL with a message in `err`. */
+const char *loop_api_key(struct loop *lp, char *err, size_t errlen);
+void loop_stop_submissions(struct loop *lp, const char *why);
+
+#endif

@@ -1,0 +1,116 @@
+/* main.c - the hh program: sets up libcurl, a Lua state with the embedded
+ * library, the loop and the native modules, then runs the command line in
+ * Lua (hh.cli) under lua_pcall with a traceback handler. Nothing else. */
+#include <curl/curl.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bind.h"
+#include "embedded.h"
+#include "loop.h"
+
+int luaopen_cjson(lua_State *L);
+
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg)
+        msg = luaL_tolstring(L, 1, NULL);
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* package.preload loader for an embedded module; with HH_LUA_PATH set, the
+ * file of the same name under that directory is loaded instead. */
+static int load_embedded(lua_State *L)
+{
+    const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
+    const char *dir = getenv("HH_LUA_PATH");
+    int rc;
+    if (dir && *dir) {
+        const char *rel = m->chunkname + strlen("@lua/");
+        lua_pushfstring(L, "%s/%s", dir, rel);
+        rc = luaL_loadfilex(L, lua_tostring(L, -1), "t");
+        lua_remove(L, -2);
+    } else {
+        rc = luaL_loadbufferx(L, m->source, m->len, m->chunkname, "t");
+    }
+    if (rc != LUA_OK)
+        return lua_error(L);
+    lua_pushstring(L, m->name);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+static int install_modules(lua_State *L)
+{
+    struct loop *lp = lua_touserdata(L, 1);
+    luaL_openlibs(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);   /* preload */
+    for (const struct embedded_module *m = embedded_modules; m->name; m++) {
+        lua_pushlightuserdata(L, (void *)m);
+        lua_pushcclosure(L, load_embedded, 1);
+        lua_setfield(L, -2, m->name);
+    }
+    lua_pushlightuserdata(L, lp);
+    lua_pushcclosure(L, luaopen_hh_core, 1);
+    lua_setfield(L, -2, "hh.core");
+    lua_pushcfunction(L, luaopen_cjson);
+    lua_setfield(L, -2, "cjson");
+    return 0;
+}
+
+static int run_cli(lua_State *L)
+{
+    int argc = (int)lua_tointeger(L, 1);
+    char **argv = lua_touserdata(L, 2);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "hh.cli");
+    lua_call(L, 1, 1);                       /* cli */
+    lua_getfield(L, -1, "main");             /* cli main */
+    lua_createtable(L, argc, 0);
+    for (int i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i);
+    }
+    lua_call(L, 1, 1);                       /* cli status */
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    static struct loop lp;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fputs("hh: cannot initialise libcurl\n", stderr);
+        return 1;
+    }
+    lua_State *L = luaL_newstate();
+    if (!L || loop_init(&lp, L) != 0) {
+        fputs("hh: cannot start (out of memory)\n", stderr);
+        return 1;
+    }
+    int status = 1;
+    lua_pushcfunction(L, traceback);
+    lua_pushcfunction(L, install_modules);
+    lua_pushlightuserdata(L, &lp);
+    if (lua_pcall(L, 1, 0, 1) == LUA_OK) {
+        lua_pushcfunction(L, run_cli);
+        lua_pushinteger(L, argc);
+        lua_pushlightuserdata(L, argv);
+        if (lua_pcall(L, 2, 1, 1) == LUA_OK)
+            status = (int)lua_tointeger(L, -1);
+        else
+            fprintf(stderr, "hh: error: %s\n", lua_tostring(L, -1));
+    } else {
+        fprintf(stderr, "hh: error: %s\n", lua_tostring(L, -1));
+    }
+    fflush(stdout);
+    lua_close(L);
+    loop_free(&lp);
+    curl_global_cleanup();
+    return status;
+}

@@ -1,0 +1,614 @@
+/* xfer.c - sets up each attempt of a transfer on a libcurl easy handle and
+ * decides, when it ends, whether to try again. Relies on the loop for
+ * queueing, timers, the rate limiter and the retry budget; never calls Lua. */
+#include "xfer.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "version.h"
+
+enum { WRITE_OK, WRITE_TOO_LARGE, WRITE_IO, WRITE_RANGE_MISMATCH };
+
+struct xfer *xfer_new(struct loop *lp, enum xfer_kind kind, const char *url)
+{
+    struct xfer *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->loop = lp;
+    x->kind = kind;
+    x->fd = -1;
+    x->url = strdup(url);
+    if (!x->url) {
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+void xfer_free(struct xfer *x)
+{
+    if (!x)
+        return;
+    if (x->easy)
+        curl_easy_cleanup(x->easy);
+    if (x->fd >= 0)
+        close(x->fd);
+    curl_slist_free_all(x->headers);
+    free(x->url);
+    free(x->idempotency_key);
+    free(x->body);
+    free(x->answer);
+    free(x->path);
+    free(x);
+}
+
+int xfer_set_body(struct xfer *x, const char *body, size_t len, const char *idempotency_key)
+{
+    x->body = malloc(len + 1);
+    x->idempotency_key = idempotency_key ? strdup(idempotency_key) : NULL;
+    if (!x->body || (idempotency_key && !x->idempotency_key))
+        return -1;
+    memcpy(x->body, body, len);
+    x->body[len] = '\0';
+    x->body_len = len;
+    return 0;
+}
+
+int xfer_set_path(struct xfer *x, const char *path)
+{
+    x->path = strdup(path);
+    return x->path ? 0 : -1;
+}
+
+static int loopback_host(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+}
+
+int xfer_url_allowed(const char *url, int allow_http, char *err, size_t errlen)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int ok = -1;
+    if (!u) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(err, errlen, "not a valid URL");
+    } else if (strcmp(scheme, "https") == 0) {
+        ok = 0;
+    } else if (strcmp(scheme, "http") == 0 && (allow_http || loopback_host(host))) {
+        ok = 0;
+    } else if (strcmp(scheme, "http") == 0) {
+        snprintf(err, errlen, "plain http to %s is not allowed (only https, or http to loopback; "
+                 "hh.config{allow_http = true} permits it)", host);
+    } else {
+        snprintf(err, errlen, "the %s scheme is not allowed (only https, or http to loopback)", scheme);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* --- callbacks (C only: Lua is never called from inside libcurl) -------- */
+
+static size_t read_body(char *buf, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+    size_t want = size * n, left = x->body_len - x->body_sent;
+    if (want > left)
+        want = left;
+    memcpy(buf, x->body + x->body_sent, want);
+    x->body_sent += want;
+    return want;
+}
+
+/* libcurl asks to rewind when it wants to send the body again, as it does on
+ * its own when a reused connection dies after the request went out. Refusing
+ * turns that silent second POST into CURLE_SEND_FAIL_REWIND. */
+static int seek_body(void *arg, curl_off_t offset, int origin)
+{
+    struct xfer *x = arg;
+    if (origin == SEEK_SET && offset == 0 && x->body_sent == 0)
+        return CURL_SEEKFUNC_OK;
+    x->rewind_refused = 1;
+    return CURL_SEEKFUNC_FAIL;
+}
+
+static size_t keep_answer(char *data, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+    size_t len = size * n, cap = x->loop->cfg.max_answer;
+    if (x->answer_len + len > cap) {
+        x->write_failed = WRITE_TOO_LARGE;
+        return 0;
+    }
+    if (x->answer_len + len + 1 > x->answer_cap) {
+        size_t grown = x->answer_cap ? x->answer_cap : 1024;
+        while (grown < x->answer_len + len + 1)
+            grown *= 2;
+        char *p = realloc(x->answer, grown);
+        if (!p) {
+            x->write_failed = WRITE_IO;
+            return 0;
+        }
+        x->answer = p;
+        x->answer_cap = grown;
+    }
+    memcpy(x->answer + x->answer_len, data, len);
+    x->answer_len += len;
+    x->answer[x->answer_len] = '\0';
+    return len;
+}
+
+static size_t write_file(char *data, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+    size_t len = size * n;
+    long code = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200 && code != 206) {
+        /* An error page: keep a little of it for the message, not the file. */
+        if (x->answer_len < 512)
+            keep_answer(data, size, n < 512 ? n : 512, x);
+        x->write_failed = WRITE_OK;
+        return len;
+    }
+    if (x->received == 0) {
+        if (code == 200 && x->offset > 0) {
+            /* Range ignored: start the file again from the first byte. */
+            if (ftruncate(x->fd, 0) != 0) {
+                x->write_failed = WRITE_IO;
+                return 0;
+            }
+            x->offset = 0;
+        } else if (code == 206 && x->range_start != (int64_t)x->offset) {
+            x->write_failed = WRITE_RANGE_MISMATCH;
+            return 0;
+        }
+    }
+    if ((long long)(x->offset + x->received + len) > x->loop->cfg.max_download) {
+        x->write_failed = WRITE_TOO_LARGE;
+        return 0;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = pwrite(x->fd, data + done, len - done, (off_t)(x->offset + x->received + done));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            x->write_failed = WRITE_IO;
+            snprintf(x->error, sizeof x->error, "cannot write %.300s.part: %s", x->path, strerror(errno));
+            return 0;
+        }
+        done += (size_t)w;
+    }
+    x->received += len;
+    return len;
+}
+
+static size_t read_header(char *data, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+    size_t len = size * n;
+    char line[256];
+    size_t l = len < sizeof line - 1 ? len : sizeof line - 1;
+    memcpy(line, data, l);
+    line[l] = '\0';
+    if (strncmp(line, "HTTP/", 5) == 0) {
+        x->range_start = -1;
+        x->total = -1;
+        x->retry_after = -1;
+        return len;
+    }
+    long long a, b, t;
+    double ms;
+    if (sscanf(line, "%*[Cc]ontent-%*[Rr]ange: bytes %lld-%lld/%lld", &a, &b, &t) == 3) {
+        x->range_start = a;
+        x->total = t;
+    } else if (strncasecmp(line, "retry-after-ms:", 15) == 0 && sscanf(line + 15, "%lf", &ms) == 1 && ms >= 0) {
+        x->retry_after = ms / 1000.0;
+    }
+    return len;
+}
+
+/* Tracing for HH_TRACE=1: what libcurl says and the request and answer
+ * headers, with the Authorization value replaced. Bodies are not shown. */
+static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
+{
+    (void)easy;
+    (void)arg;
+    if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN)
+        return 0;
+    const char *mark = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_OUT ? ">" : "<";
+    const char *p = data, *end = data + size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        if (len && p[len - 1] == '\r')
+            len--;
+        if (len >= 14 && strncasecmp(p, "authorization:", 14) == 0)
+            fprintf(stderr, "hh: trace %s Authorization: [redacted]\n", mark);
+        else if (len)
+            fprintf(stderr, "hh: trace %s %.*s\n", mark, (int)len, p);
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+static int add_header(struct xfer *x, const char *fmt, const char *value)
+{
+    char line[1024];
+    snprintf(line, sizeof line, fmt, value);
+    struct curl_slist *l = curl_slist_append(x->headers, line);
+    /* Wipe the stack copy: it may hold the key. */
+    memset(line, 0, sizeof line);
+    if (!l)
+        return -1;
+    x->headers = l;
+    return 0;
+}
+
+int xfer_prepare(struct xfer *x)
+{
+    struct loop_config *cfg = &x->loop->cfg;
+    if (!x->easy) {
+        x->easy = curl_easy_init();
+        if (!x->easy)
+            return -1;
+    } else {
+        curl_easy_reset(x->easy);
+    }
+    curl_slist_free_all(x->headers);
+    x->headers = NULL;
+    x->answer_len = 0;
+    x->body_sent = 0;
+    x->rewind_refused = 0;
+    x->received = 0;
+    x->range_start = -1;
+    x->total = -1;
+    x->write_failed = WRITE_OK;
+    x->retry_after = -1;
+    x->code = 0;
+    x->error[0] = '\0';
+
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_URL, x->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* redirects are checked and followed by hand */
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "hh/" HH_VERSION);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->connect_timeout * 1000));
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, read_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    if (x->loop->trace) {
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, trace);
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L); /* only feeds trace(), which redacts */
+    }
+
+    if (x->kind == XFER_DOWNLOAD) {
+        if (x->fd < 0) {
+            char part[4200];
+            snprintf(part, sizeof part, "%s.part", x->path);
+            x->fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+            if (x->fd < 0) {
+                snprintf(x->error, sizeof x->error, "cannot create %.300s: %s", part, strerror(errno));
+                return -1;
+            }
+            struct stat st;
+            x->offset = fstat(x->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+        }
+        if (x->offset > 0) {
+            char range[40];
+            snprintf(range, sizeof range, "%llu-", (unsigned long long)x->offset);
+            curl_easy_setopt(e, CURLOPT_RANGE, range);
+        }
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_file);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+        long stall = (long)(cfg->stall_timeout + 0.999);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, stall < 1 ? 1L : stall);
+        return 0;
+    }
+
+    char err[160];
+    const char *key = loop_api_key(x->loop, err, sizeof err);
+    if (!key) {
+        snprintf(x->error, sizeof x->error, "%s", err);
+        return -1;
+    }
+    if (add_header(x, "Authorization: Bearer %s", key) != 0 || add_header(x, "Accept: %s", "application/json") != 0)
+        return -1;
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_answer);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(cfg->request_timeout * 1000));
+    if (x->kind == XFER_SUBMIT) {
+        if (add_header(x, "Content-Type: %s", "application/json") != 0 || add_header(x, "Expect:%s", "") != 0 ||
+            (x->idempotency_key && add_header(x, "Idempotency-Key: %s", x->idempotency_key) != 0))
+            return -1;
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
+        curl_easy_setopt(e, CURLOPT_READDATA, x);
+        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_body);
+        curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
+        curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, cfg->max_conn_age);
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    return 0;
+}
+
+/* --- deciding what an ended attempt means ------------------------------- */
+
+static double final(struct xfer *x, enum xfer_result r)
+{
+    x->result = r;
+    return -1;
+}
+
+/* Try again after a delay (Retry-After when sane, else backoff), or give up. */
+static double again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
+{
+    struct loop *lp = x->loop;
+    if (x->attempts > lp->cfg.max_retries) {
+        size_t len = strlen(x->error);
+        snprintf(x->error + len, sizeof x->error - len, " (gave up after %d attempts)", x->attempts);
+        return final(x, if_exhausted);
+    }
+    if (!budget_take(&lp->budget, timeout)) {
+        size_t len = strlen(x->error);
+        snprintf(x->error + len, sizeof x->error - len, " (the run's retry budget is spent)");
+        return final(x, if_exhausted);
+    }
+    lp->retries++;
+    if (x->retry_after > 0 && x->retry_after <= lp->cfg.max_retry_after)
+        return x->retry_after;
+    return retry_backoff(x->attempts - 1, lp->cfg.backoff_base, lp->cfg.backoff_cap);
+}
+
+static int transient_http(long code)
+{
+    return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
+}
+
+static int transient_curl(CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT: case CURLE_GOT_NOTHING: case CURLE_SEND_ERROR: case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE: case CURLE_SSL_CONNECT_ERROR: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+    case CURLE_SEND_FAIL_REWIND:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Did a failed submission provably never reach the server? */
+static int never_sent(struct xfer *x, CURLcode c)
+{
+    long request_size = 0;
+    if (c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_COULDNT_RESOLVE_PROXY || c == CURLE_COULDNT_CONNECT ||
+        c == CURLE_SSL_CONNECT_ERROR)
+        return 1;
+    curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &request_size);
+    return request_size == 0 && x->body_sent == 0 && !x->rewind_refused;
+}
+
+static void describe_curl(struct xfer *x, CURLcode c)
+{
+    switch (c) {
+    case CURLE_SEND_FAIL_REWIND:
+        snprintf(x->error, sizeof x->error, "the connection closed after the request was sent");
+        break;
+    case CURLE_GOT_NOTHING:
+        snprintf(x->error, sizeof x->error, "the server closed the connection without answering");
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        snprintf(x->error, sizeof x->error, "no answer in time (%s)", curl_easy_strerror(c));
+        break;
+    default:
+        snprintf(x->error, sizeof x->error, "%s", curl_easy_strerror(c));
+        break;
+    }
+}
+
+static double finished_submit(struct xfer *x, CURLcode c)
+{
+    struct loop *lp = x->loop;
+    if (x->write_failed == WRITE_TOO_LARGE) {
+        snprintf(x->error, sizeof x->error, "the answer to the submission was larger than %zu bytes", lp->cfg.max_answer);
+        return final(x, XR_UNKNOWN);
+    }
+    if (c == CURLE_OK) {
+        if (x->code == 429) {
+            snprintf(x->error, sizeof x->error, "rate limited (HTTP 429)");
+            rate_throttled(&lp->rate, timer_now(), x->retry_after);
+            return again(x, XR_ANSWERED, 0);
+        }
+        if (x->code < 500 && x->code != 408)
+            return final(x, XR_ANSWERED);
+        snprintf(x->error, sizeof x->error, "the server answered HTTP %ld after the request was sent", x->code);
+        return lp->cfg.idempotent_host ? again(x, XR_UNKNOWN, 0) : final(x, XR_UNKNOWN);
+    }
+    describe_curl(x, c);
+    if (never_sent(x, c))
+        return again(x, XR_NOT_SENT, c == CURLE_OPERATION_TIMEDOUT);
+    return lp->cfg.idempotent_host ? again(x, XR_UNKNOWN, c == CURLE_OPERATION_TIMEDOUT) : final(x, XR_UNKNOWN);
+}
+
+static double finished_api(struct xfer *x, CURLcode c)
+{
+    struct loop *lp = x->loop;
+    if (x->write_failed == WRITE_TOO_LARGE) {
+        snprintf(x->error, sizeof x->error, "the answer was larger than %zu bytes", lp->cfg.max_answer);
+        return final(x, XR_TOO_LARGE);
+    }
+    if (c == CURLE_OK) {
+        if (!transient_http(x->code))
+            return final(x, XR_ANSWERED);
+        if (x->code == 429)
+            rate_throttled(&lp->rate, timer_now(), x->retry_after);
+        snprintf(x->error, sizeof x->error, "the server answered HTTP %ld", x->code);
+        return again(x, XR_ANSWERED, 0);
+    }
+    describe_curl(x, c);
+    if (!transient_curl(c))
+        return final(x, XR_FAILED);
+    return again(x, XR_FAILED, c == CURLE_OPERATION_TIMEDOUT);
+}
+
+/* The first bytes of an MP4 (ISO base media) file name a known box. */
+static int looks_like_video(int fd, uint64_t size)
+{
+    unsigned char head[12];
+    if (size < 12 || pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head)
+        return 0;
+    static const char *const boxes[] = {"ftyp", "moov", "mdat", "free", "skip", "wide", "styp"};
+    for (size_t i = 0; i < sizeof boxes / sizeof *boxes; i++)
+        if (memcmp(head + 4, boxes[i], 4) == 0)
+            return 1;
+    /* WebM / Matroska */
+    return head[0] == 0x1a && head[1] == 0x45 && head[2] == 0xdf && head[3] == 0xa3;
+}
+
+static int sync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* The file is whole: make it durable under its final name. */
+static double commit_file(struct xfer *x)
+{
+    char part[4200];
+    snprintf(part, sizeof part, "%s.part", x->path);
+    if (fsync(x->fd) != 0 || close(x->fd) != 0) {
+        x->fd = -1;
+        snprintf(x->error, sizeof x->error, "cannot save %.300s: %s", part, strerror(errno));
+        return final(x, XR_FAILED);
+    }
+    x->fd = -1;
+    if (rename(part, x->path) != 0 || sync_dir_of(x->path) != 0) {
+        snprintf(x->error, sizeof x->error, "cannot rename %.300s: %s", part, strerror(errno));
+        return final(x, XR_FAILED);
+    }
+    return final(x, XR_ANSWERED);
+}
+
+static void restart_file(struct xfer *x)
+{
+    if (ftruncate(x->fd, 0) == 0)
+        x->offset = 0;
+}
+
+static double finished_download(struct xfer *x, CURLcode c)
+{
+    struct loop *lp = x->loop;
+    if (x->write_failed == WRITE_TOO_LARGE) {
+        snprintf(x->error, sizeof x->error, "the file is larger than the %lld-byte limit", lp->cfg.max_download);
+        restart_file(x);
+        return final(x, XR_TOO_LARGE);
+    }
+    if (x->write_failed == WRITE_IO)
+        return final(x, XR_FAILED);
+    if (x->write_failed == WRITE_RANGE_MISMATCH) {
+        snprintf(x->error, sizeof x->error, "the server answered a different byte range than asked");
+        restart_file(x);
+        return again(x, XR_FAILED, 0);
+    }
+    x->offset += x->received;
+    if (c == CURLE_OK && x->code >= 300 && x->code < 400) {
+        char *location = NULL;
+        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location);
+        char why[256];
+        if (!location) {
+            snprintf(x->error, sizeof x->error, "HTTP %ld redirect without a Location", x->code);
+            return final(x, XR_FAILED);
+        }
+        if (++x->redirects > 5) {
+            snprintf(x->error, sizeof x->error, "too many redirects (more than 5)");
+            return final(x, XR_FAILED);
+        }
+        if (xfer_url_allowed(location, lp->cfg.allow_http, why, sizeof why) != 0) {
+            snprintf(x->error, sizeof x->error, "redirect refused: %s", why);
+            return final(x, XR_REFUSED);
+        }
+        char *next = strdup(location);
+        if (!next)
+            return final(x, XR_FAILED);
+        free(x->url);
+        x->url = next;
+        x->attempts--; /* following a redirect is not a retry */
+        return 0;
+    }
+    if (c == CURLE_OK && (x->code == 200 || x->code == 206)) {
+        if (x->total < 0) {
+            curl_off_t cl = -1;
+            curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+            if (cl >= 0)
+                x->total = (int64_t)x->offset - (int64_t)x->received + cl;
+        }
+        if (x->total >= 0 && x->offset < (uint64_t)x->total) {
+            snprintf(x->error, sizeof x->error, "the download ended early");
+            return again(x, XR_FAILED, 0);
+        }
+        if (!looks_like_video(x->fd, x->offset)) {
+            snprintf(x->error, sizeof x->error, "the downloaded file is not a video (bad header)");
+            restart_file(x);
+            return ++x->bad_files > 2 ? final(x, XR_BAD_FILE) : again(x, XR_BAD_FILE, 0);
+        }
+        return commit_file(x);
+    }
+    if (c == CURLE_OK) {
+        snprintf(x->error, sizeof x->error, "the download host answered HTTP %ld", x->code);
+        if (transient_http(x->code))
+            return again(x, XR_ANSWERED, 0);
+        return final(x, XR_ANSWERED);
+    }
+    describe_curl(x, c);
+    if (!transient_curl(c))
+        return final(x, XR_FAILED);
+    return again(x, XR_FAILED, c == CURLE_OPERATION_TIMEDOUT);
+}
+
+double xfer_finished(struct xfer *x, CURLcode c)
+{
+    curl_off_t ra = -1;
+    x->curl_code = c;
+    x->attempts++;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->code);
+    if (x->retry_after < 0 && curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra >= 0 &&
+        x->code != 0) {
+        /* libcurl reports 0 both for "Retry-After: 0" and for none: treat both as none. */
+        x->retry_after = ra > 0 ? (double)ra : -1;
+    }
+    switch (x->kind) {
+    case XFER_SUBMIT: return finished_submit(x, c);
+    case XFER_API: return finished_api(x, c);
+    default: return finished_download(x, c);
+    }
+}

@@ -1,0 +1,82 @@
+/* xfer.h - one HTTP exchange with the API or a download host, including its
+ * retries. The submit rules of the reliability notes live here: the body goes
+ * through read and seek callbacks that refuse to rewind, only provably-unsent
+ * failures and 429 are retried, and anything else after sending is reported
+ * as an unknown outcome. Status requests and downloads retry transient
+ * failures with capped full-jitter backoff, honouring Retry-After. */
+#ifndef HH_XFER_H
+#define HH_XFER_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct loop;
+struct job;
+
+enum xfer_kind { XFER_SUBMIT, XFER_API, XFER_DOWNLOAD };
+
+enum xfer_result {
+    XR_ANSWERED,    /* an HTTP answer arrived; see code and answer */
+    XR_NOT_SENT,    /* never reached the server; retries exhausted */
+    XR_UNKNOWN,     /* a submission that may have been received: never resent */
+    XR_FAILED,      /* transport failure after retries */
+    XR_TOO_LARGE,   /* the answer or file passed its size cap */
+    XR_REFUSED,     /* the URL's scheme or host is not allowed */
+    XR_BAD_FILE,    /* the download is not a video, or not the length declared */
+};
+
+struct xfer {
+    struct loop *loop;
+    enum xfer_kind kind;
+    CURL *easy;
+    char *url;             /* current URL (redirects replace it) */
+    char *idempotency_key;
+    char *body;
+    size_t body_len, body_sent;
+    int rewind_refused;
+    char *answer;          /* API answer body */
+    size_t answer_len, answer_cap;
+    /* downloads */
+    char *path;            /* final name; the body goes to path.part */
+    int fd;
+    uint64_t offset;       /* bytes of the file kept from earlier attempts */
+    uint64_t received;     /* bytes written by this attempt */
+    int64_t range_start;   /* start of the Content-Range answered, -1 none */
+    int64_t total;         /* full length announced, -1 unknown */
+    int write_failed;      /* why the write callback stopped the transfer */
+    int redirects;
+    int bad_files;
+    /* outcome */
+    enum xfer_result result;
+    long code;
+    CURLcode curl_code;
+    double retry_after;    /* seconds, -1 none */
+    int attempts;
+    int in_multi;
+    char error[512];
+    double queued_at, started_at, finished_at;
+    /* the job waiting on it */
+    struct job *job;
+    struct xfer *next;         /* in the loop's queue */
+    struct xfer *run_prev, *run_next; /* in the loop's running list */
+    struct curl_slist *headers;
+};
+
+struct xfer *xfer_new(struct loop *lp, enum xfer_kind kind, const char *url);
+void xfer_free(struct xfer *x);
+/* Submissions: the JSON body and the Idempotency-Key, both copied. */
+int xfer_set_body(struct xfer *x, const char *body, size_t len, const char *idempotency_key);
+/* Downloads: where the file goes. */
+int xfer_set_path(struct xfer *x, const char *path);
+
+/* Is `url` one hh may fetch? 0, or -1 with a reason in err. */
+int xfer_url_allowed(const char *url, int allow_http, char *err, size_t errlen);
+/* Called by the loop: set up the easy handle for the next attempt. */
+int xfer_prepare(struct xfer *x);
+/* Called by the loop when libcurl finished an attempt: returns the seconds to
+ * wait before another attempt, or -1 when the transfer is final. */
+double xfer_finished(struct xfer *x, CURLcode code);
+
+#endif
