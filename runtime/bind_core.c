@@ -87,7 +87,8 @@ static struct xfer *take_xfer(struct job *job)
 static int refused(lua_State *L, struct loop *lp)
 {
     lua_pushnil(L);
-    lua_pushfstring(L, "not submitted: %s", lp->stop_reason);
+    lua_pushfstring(L, lp->interrupted ? "not submitted: %s" : "not submitted: new submissions stopped after: %s",
+                    lp->stop_reason);
     lua_pushstring(L, lp->interrupted ? "interrupted" : "stopped");
     return 3;
 }
@@ -102,7 +103,7 @@ static void stop_on_refusal(lua_State *L, struct loop *lp, long code, int msg_in
         return;
     const char *msg = lua_tostring(L, msg_index);
     char why[400];
-    snprintf(why, sizeof why, "the API refused the account (HTTP %ld: %s)", code, msg ? msg : "no message");
+    snprintf(why, sizeof why, "%s", msg ? msg : "the API refused the account");
     loop_stop_submissions(lp, why);
     fprintf(stderr, "hh: stopping new submissions: %s\n", why);
 }
