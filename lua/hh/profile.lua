@@ -21,7 +21,7 @@ M.happyhorse = {
   result_urls = { "data", "response", "resultUrls" },
   error = { "data", "error_message" },
   words = {
-    IN_PROGRESS = "running", PENDING = "running", QUEUED = "running", PROCESSING = "running",
+    IN_PROGRESS = "running",
     SUCCESS = "succeeded", COMPLETED = "succeeded",
     FAILED = "failed", CANCELLED = "cancelled", CANCELED = "cancelled",
   },
