@@ -97,17 +97,24 @@ static void load_key_file(struct sim_config *cfg, const char *path)
     char line[1024];
     int lineno = 0;
     while (fgets(line, sizeof line, f)) {
-        char key[512];
+        char key[512], credits_text[64], extra[2];
         long long credits = -1;
         lineno++;
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
-        int n = sscanf(line, "%511s %lld", key, &credits);
+        int n = sscanf(line, "%511s %63s %1s", key, credits_text, extra);
         if (n <= 0)
             continue;
-        if (n == 2 && credits < 0) {
-            fprintf(stderr, "hh-sim: %s:%d: credits must be 0 or more\n", path, lineno);
+        /* A typo in a credits column must not silently give the default. */
+        char *end = NULL;
+        if (n >= 2) {
+            errno = 0;
+            credits = strtoll(credits_text, &end, 10);
+        }
+        if (n > 2 || (n == 2 && (errno || *end || credits < 0))) {
+            fprintf(stderr, "hh-sim: %s:%d: expected \"KEY [CREDITS]\" with CREDITS a whole number, 0 or more\n",
+                    path, lineno);
             exit(2);
         }
         add_key(cfg, key, credits);
@@ -119,8 +126,11 @@ static void parse_fault(struct sim_config *cfg, const char *arg)
 {
     const char *eq = strchr(arg, '=');
     int f = fault_lookup(arg, eq ? (unsigned long)(eq - arg) : strlen(arg));
-    if (f < 0)
-        usage_error("--fault: unknown fault \"%s\" (--list-faults names them)", arg);
+    if (f < 0) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+        usage_error("--fault: unknown fault \"%s\" (--list-faults names them)", name);
+    }
     cfg->fault_rate[f] = eq ? number_arg("--fault", eq + 1, 0, 1) : 1.0;
 }
 
