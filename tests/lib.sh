@@ -168,3 +168,60 @@ sim_stats() { curl -s "$SIM_URL/_sim/stats"; }
 jqv() { printf '%s' "$1" | jq -r "$2"; }
 
 GEN='"model":"happyhorse-1.0/video"'
+
+# --- more helpers for the hh-sim tests -----------------------------------
+
+# sim_port: the port of the running sim.
+sim_port() { local p=${SIM_URL##*:}; printf '%s' "${p%%/*}"; }
+
+# now_ms: wall-clock milliseconds, for lower bounds on durations.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_url TASK_ID [SECONDS]: waits for the task to finish and prints its
+# first result URL (empty when none).
+wait_url() {
+    local st
+    st=$(wait_final "$@") || return 1
+    printf '%s' "$BODY" | jq -r '.data.response.resultUrls[0] // empty'
+}
+
+# fetch URL FILE [CURL-ARGS...]: downloads without any key; sets CODE, and
+# HEADERS to the file holding the answer's headers. curl's exit status is
+# returned (0 on success).
+fetch() {
+    local url=$1 file=$2 rc=0
+    shift 2
+    HEADERS=$SCRATCH/headers.$$
+    CODE=$(curl -s -D "$HEADERS" -o "$file" -w '%{http_code}' "$@" "$url") || rc=$?
+    return $rc
+}
+
+# header NAME: the value of header NAME in the last fetch (first one).
+header() {
+    tr -d '\r' < "$HEADERS" | awk -v n="$(printf '%s' "$1" | tr 'A-Z' 'a-z')" \
+        'index(tolower($0), n ":") == 1 { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+}
+
+# raw_get PATH [EXTRA-HEADER-LINES]: a GET on a bare socket (perl), so the
+# bytes the sim sends reach stdout exactly, headers included, until it closes.
+raw_get() {
+    perl -MIO::Socket::INET -e '
+        my ($port, $path, $extra) = @ARGV;
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 20) or die "connect: $!";
+        print $s "GET $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n${extra}Connection: close\r\n\r\n";
+        binmode STDOUT;
+        my $buf;
+        while (sysread($s, $buf, 65536)) { print $buf }' "$(sim_port)" "$1" "${2:-}"
+}
+
+# probe FILE: "codec_type:codec_name" of each stream, one a line.
+probe_streams() {
+    ffprobe -v error -show_entries stream=codec_type,codec_name -of csv=p=0 "$1" 2>/dev/null |
+        awk -F, '{ print $2 ":" $1 }'
+}
+
+# probe_duration FILE: the container's duration in whole seconds (rounded).
+probe_duration() {
+    ffprobe -v error -show_entries format=duration -of csv=p=0 "$1" 2>/dev/null |
+        awk '{ printf "%d", $1 + 0.5 }'
+}
