@@ -101,8 +101,10 @@ enum MHD_Result api_download(struct MHD_Connection *c, struct req_ctx *r, const 
     char id[40];
     unsigned long long expires = 0, sig = 0;
     int idlen = 0;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        r->allow = "GET, HEAD";
         return reply_error(c, r, 405, "method_not_allowed", NULL, "use GET or HEAD");
+    }
     if (sscanf(url, "/files/%39[a-z0-9-].mp4%n", id, &idlen) != 1 || url[idlen] != '\0')
         return reply_error(c, r, 404, "not_found", NULL, "no such file");
     const char *e = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "e");

@@ -79,6 +79,8 @@ static enum MHD_Result send_text(struct MHD_Connection *c, struct req_ctx *r, un
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", content_type);
+    if (code == 405 && r->allow)
+        MHD_add_response_header(resp, "Allow", r->allow);
     if (retry_wait >= 0) {
         char value[64];
         switch (s->cfg.retry_after) {

@@ -21,6 +21,7 @@ struct req_ctx {
     int too_big;
     struct task *answer_for;  /* a new task whose answer is in flight */
     char status_text[16];     /* what the ledger counts for this request */
+    const char *allow;        /* methods named in a 405's Allow header */
     double started;
 };
 

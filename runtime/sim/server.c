@@ -104,8 +104,10 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct req_ctx *r, con
         return api_download(c, r, url, method);
     }
     if (r->ep == EP_SIM) {
-        if (strcmp(method, "GET") != 0)
+        if (strcmp(method, "GET") != 0) {
+            r->allow = "GET";
             return reply_error(c, r, 405, "method_not_allowed", NULL, "use GET");
+        }
         if (strcmp(url, "/_sim/stats") == 0)
             return api_stats(c, r);
         if (strcmp(url, "/_sim/tasks") == 0)
@@ -115,8 +117,10 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct req_ctx *r, con
         return reply_error(c, r, 404, "not_found", NULL, "no such endpoint: %s", url);
 
     const char *want = r->ep == EP_GENERATE ? "POST" : "GET";
-    if (strcmp(method, want) != 0)
+    if (strcmp(method, want) != 0) {
+        r->allow = want;
         return reply_error(c, r, 405, "method_not_allowed", NULL, "%s takes %s", url, want);
+    }
     r->key = find_key(s, c);
     if (r->key == -2)
         return reply_error(c, r, 401, "unauthorized", NULL,
