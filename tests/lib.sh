@@ -177,11 +177,26 @@ sim_port() { local p=${SIM_URL##*:}; printf '%s' "${p%%/*}"; }
 # now_ms: wall-clock milliseconds, for lower bounds on durations.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# post_task JSON [CURL-ARGS...]: like submit, but in this shell: sets CODE,
+# BODY and TASK (the task id, empty when none came back).
+post_task() {
+    api_post "$@"
+    TASK=$(printf '%s' "$BODY" | jq -r '.data.task_id // empty' 2>/dev/null)
+}
+
+# wait_done TASK_ID [SECONDS]: like wait_final, but in this shell: sets
+# STATUS (the status word, or TIMEOUT) and leaves the last answer in BODY.
+wait_done() {
+    wait_final "$@" > "$SCRATCH/.status"
+    local rc=$?
+    STATUS=$(cat "$SCRATCH/.status")
+    return $rc
+}
+
 # wait_url TASK_ID [SECONDS]: waits for the task to finish and prints its
 # first result URL (empty when none).
 wait_url() {
-    local st
-    st=$(wait_final "$@") || return 1
+    wait_done "$@" || return 1
     printf '%s' "$BODY" | jq -r '.data.response.resultUrls[0] // empty'
 }
 
