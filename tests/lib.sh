@@ -240,3 +240,6 @@ probe_duration() {
     ffprobe -v error -show_entries format=duration -of csv=p=0 "$1" 2>/dev/null |
         awk '{ printf "%d", $1 + 0.5 }'
 }
+
+# jqc JSON FILTER: like jqv, as compact JSON.
+jqc() { printf '%s' "$1" | jq -c "$2"; }
