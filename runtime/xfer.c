@@ -381,6 +381,15 @@ static double again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
     return retry_backoff(x->attempts - 1, lp->cfg.backoff_base, lp->cfg.backoff_cap);
 }
 
+/* A 429 slows the whole run; a Retry-After past the configured maximum is
+ * not obeyed (backoff applies instead), so it must not pause the run either. */
+static void throttled(struct xfer *x)
+{
+    struct loop *lp = x->loop;
+    double ra = x->retry_after <= lp->cfg.max_retry_after ? x->retry_after : -1;
+    rate_throttled(&lp->rate, timer_now(), ra);
+}
+
 static int transient_http(long code)
 {
     return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
@@ -438,7 +447,7 @@ static double finished_submit(struct xfer *x, CURLcode c)
     if (c == CURLE_OK) {
         if (x->code == 429) {
             snprintf(x->error, sizeof x->error, "rate limited (HTTP 429)");
-            rate_throttled(&lp->rate, timer_now(), x->retry_after);
+            throttled(x);
             return again(x, XR_ANSWERED, 0);
         }
         if (x->code < 500 && x->code != 408)
@@ -463,7 +472,7 @@ static double finished_api(struct xfer *x, CURLcode c)
         if (!transient_http(x->code))
             return final(x, XR_ANSWERED);
         if (x->code == 429)
-            rate_throttled(&lp->rate, timer_now(), x->retry_after);
+            throttled(x);
         snprintf(x->error, sizeof x->error, "the server answered HTTP %ld", x->code);
         return again(x, XR_ANSWERED, 0);
     }

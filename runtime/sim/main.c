@@ -2,6 +2,7 @@
  * benchmarks and the demo. Parses flags, loads keys, starts the server,
  * prints the base URL as the first line of output and runs until SIGINT or
  * SIGTERM. A bad flag gets the usage text and exit status 2. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -196,7 +197,13 @@ static void parse_flags(struct sim_config *cfg, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":p:k:vh", options, NULL)) != -1) {
         switch (opt) {
         case 'p': cfg->port = (unsigned)number_arg("--port", optarg, 0, 65535); break;
-        case OPT_BIND: cfg->bind = optarg; break;
+        case OPT_BIND: {
+            struct in_addr a;
+            if (inet_pton(AF_INET, optarg, &a) != 1)
+                usage_error("--bind: expected an IPv4 address, got \"%s\"", optarg);
+            cfg->bind = optarg;
+            break;
+        }
         case 'k':
             flag_keys = realloc(flag_keys, (size_t)(nflag_keys + 1) * sizeof *flag_keys);
             flag_keys[nflag_keys++] = optarg;
@@ -293,7 +300,7 @@ int main(int argc, char **argv)
                 s.cfg.nkeys, s.cfg.time_scale, (unsigned long long)s.cfg.seed);
     int sig;
     sigwait(&stop, &sig);
-    s.stopping = 1;
+    atomic_store(&s.stopping, 1);
     server_stop(d);
 
     for (size_t i = 0; i < s.ntasks; i++) {

@@ -6,11 +6,14 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "http.h"
@@ -226,33 +229,56 @@ static void quiet_log(void *cls, const char *fmt, va_list ap)
     }
 }
 
-struct MHD_Daemon *server_start(struct sim *s, char *err, size_t errlen)
+/* Binds the listening socket before the daemon exists, so the port (and
+ * base_url, which handlers read) is known before any handler thread runs. */
+static int listen_on(struct sim *s, char *err, size_t errlen)
 {
     struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)s->cfg.port);
     if (inet_pton(AF_INET, s->cfg.bind, &addr.sin_addr) != 1) {
         snprintf(err, errlen, "--bind: not an IPv4 address: %s", s->cfg.bind);
-        return NULL;
+        return -1;
     }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 1024) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        snprintf(err, errlen, "cannot listen on %s port %u: %s", s->cfg.bind, s->cfg.port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    snprintf(s->base_url, sizeof s->base_url, "http://%s:%u", s->cfg.bind, (unsigned)ntohs(addr.sin_port));
+    return fd;
+}
+
+struct MHD_Daemon *server_start(struct sim *s, char *err, size_t errlen)
+{
+    int fd = listen_on(s, err, errlen);
+    if (fd < 0)
+        return NULL;
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-        (uint16_t)s->cfg.port, NULL, NULL, on_request, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        0, NULL, NULL, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, quiet_log, s, /* first, so it sees every message */
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
-        MHD_OPTION_EXTERNAL_LOGGER, quiet_log, s,
         MHD_OPTION_END);
     if (!d) {
-        snprintf(err, errlen, "cannot listen on %s port %u", s->cfg.bind, s->cfg.port);
+        snprintf(err, errlen, "cannot start the HTTP daemon on %s", s->base_url);
+        close(fd);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(s->base_url, sizeof s->base_url, "http://%s:%u", s->cfg.bind, info ? info->port : s->cfg.port);
     return d;
 }
 

@@ -29,7 +29,7 @@ double sim_now(void)
 void sim_sleep(struct sim *s, double seconds)
 {
     double until = sim_now() + seconds;
-    while (!s->stopping) {
+    while (!atomic_load(&s->stopping)) {
         double left = until - sim_now();
         if (left <= 0)
             break;

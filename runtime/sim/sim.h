@@ -6,6 +6,7 @@
 #define SIM_SIM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,7 +100,7 @@ struct sim {
     long auth_headers[EP_COUNT];              /* requests that carried Authorization */
     uint64_t url_secret;
     char base_url[128];
-    volatile int stopping;
+    atomic_int stopping;       /* set on SIGINT/SIGTERM; cuts sleeps short */
 };
 
 extern const char *const endpoint_names[EP_COUNT];
