@@ -28,6 +28,7 @@ bad_flag '--max-body: expected a number from 1024 to 1e\+09, got "10"$' -k k --m
 bad_flag '--fault: unknown fault "no-such-fault" \(--list-faults names them\)$' -k k --fault no-such-fault=0.5
 bad_flag '--fault: expected a number from 0 to 1, got "2"$' -k k --fault task-failed=2
 bad_flag '--retry-after: expected seconds, date, ms, zero, huge or none, got "soon"$' -k k --retry-after soon
+bad_flag '--bind: expected an IPv4 address, got "localhost"$' -k k --bind localhost
 bad_flag 'give at least one API key with --key or --key-file$'
 bad_flag 'give at least one API key with --key or --key-file$' --port 0
 bad_flag 'a key must be non-empty and have no spaces$' --key ''
@@ -87,7 +88,7 @@ is "$(head -n 1 "$SCRATCH/fixed.out")" "http://127.0.0.1:$port" "--port N listen
 status=0
 timeout 10 "$SIM" --port "$port" -k k --cache-dir "$SIM_CACHE" > /dev/null 2> "$SCRATCH/busy.err" || status=$?
 is "$status" 1 "a busy port exits 1"
-like "$(cat "$SCRATCH/busy.err")" "^hh-sim: cannot listen on 127\.0\.0\.1 port $port$" "a busy port is named"
+like "$(cat "$SCRATCH/busy.err")" "^hh-sim: cannot listen on 127\.0\.0\.1 port $port: Address already in use$" "a busy port is named, with the reason"
 kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
