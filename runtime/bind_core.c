@@ -33,7 +33,8 @@ static struct job *require_job(lua_State *L, const char *fn)
         luaL_error(L, "%s: must run inside an hh job (the script itself or a function given to hh.spawn), "
                       "not in a coroutine of your own", fn);
     if (!lua_isyieldable(L))
-        luaL_error(L, "%s: cannot wait here (inside a metamethod, iterator or C call); call it from plain code", fn);
+        luaL_error(L, "%s: cannot wait inside a function called from C (a table.sort comparator, a string.gsub "
+                      "callback); call it from the job's own code", fn);
     return job;
 }
 
