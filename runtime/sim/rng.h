@@ -1,7 +1,8 @@
 /* rng.h - deterministic pseudo-random draws for hh-sim.
  * Every decision the sim makes at random is a pure function of the seed, a
  * label naming the decision, and a counter (task number, request number), so
- * a run under --seed repeats whatever order concurrent requests arrive in. */
+ * the same requests in the same order under one --seed meet the same faults;
+ * concurrent clients may change which request gets which number. */
 #ifndef SIM_RNG_H
 #define SIM_RNG_H
 
