@@ -69,6 +69,14 @@ status=0
 "$SIM" -k k --fault "$(awk 'NR == 1 { print $1 }' "$SCRATCH/faults")=0.5" --list-faults > /dev/null || status=$?
 is "$status" 0 "a listed fault name is accepted by --fault"
 
+# docs/sim.md shows --help and --list-faults exactly as they are.
+DOC=$ROOT/docs/sim.md
+missing=0
+while IFS= read -r line; do
+    [ -z "$line" ] || grep -Fxq -- "$line" "$DOC" || { diag "not in docs/sim.md: $line"; missing=$((missing + 1)); }
+done < <("$SIM" --help; "$SIM" --list-faults)
+is "$missing" 0 "docs/sim.md holds every line of --help and --list-faults"
+
 # --port 0: the base URL on the first line of stdout.
 start_sim --time-scale 0.001
 like "$SIM_URL" '^http://127\.0\.0\.1:[0-9]+$' "--port 0 prints http://127.0.0.1:PORT first"
