@@ -219,14 +219,16 @@ header() {
 
 # raw_get PATH [EXTRA-HEADER-LINES]: a GET on a bare socket (perl), so the
 # bytes the sim sends reach stdout exactly, headers included, until it closes.
+# A read error (a reset) is named on stderr: "raw_get: Connection reset by peer".
 raw_get() {
     perl -MIO::Socket::INET -e '
         my ($port, $path, $extra) = @ARGV;
         my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 20) or die "connect: $!";
         print $s "GET $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n${extra}Connection: close\r\n\r\n";
         binmode STDOUT;
-        my $buf;
-        while (sysread($s, $buf, 65536)) { print $buf }' "$(sim_port)" "$1" "${2:-}"
+        my ($buf, $n);
+        while ($n = sysread($s, $buf, 65536)) { print $buf }
+        print STDERR "raw_get: $!\n" unless defined $n;' "$(sim_port)" "$1" "${2:-}"
 }
 
 # probe FILE: "codec_type:codec_name" of each stream, one a line.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# hh-sim's download faults, each at rate 1 in its own sim: a body cut short
-# or longer than declared (read on a bare socket), a stall, corrupt video
+# hh-sim's download faults, each at rate 1 in its own sim: a body cut short,
+# reset, or longer than declared (read on a bare socket), a stall, corrupt video
 # headers, Range ignored, and redirects to another host, another scheme and
 # in a loop.
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +38,22 @@ ok $? "download-truncate: what came is a true prefix"
 status=0
 fetch "$URL" "$SCRATCH/t2" -H 'Range: bytes=1000-' || status=$?
 is "$status/$(header Content-Length)" "18/$((len - 1000))" "download-truncate: a ranged download is cut too"
+
+faulty download-reset
+status=0
+fetch "$URL" "$SCRATCH/r.mp4" || status=$?
+is "$status" 56 "download-reset: curl sees the connection reset (56)"
+is "$(header Content-Length)" "$len" "download-reset: the full length is declared"
+got=$(stat -c %s "$SCRATCH/r.mp4")
+[ "$got" -lt "$len" ]
+ok $? "download-reset: fewer bytes than declared ($got of $len)"
+cmp -s "$SCRATCH/r.mp4" <(head -c "$got" "$SCRATCH/good.mp4")
+ok $? "download-reset: what came is a true prefix"
+err=$(raw_get "$PATH_Q" 2>&1 > /dev/null)
+is "$err" "raw_get: Connection reset by peer" "download-reset: a bare socket read ends in ECONNRESET, not EOF"
+faulty download-truncate
+err=$(raw_get "$PATH_Q" 2>&1 > /dev/null)
+is "$err" "" "download-truncate, by contrast, ends in a clean close"
 
 faulty download-longer
 raw_get "$PATH_Q" > "$SCRATCH/raw"

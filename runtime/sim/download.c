@@ -1,10 +1,11 @@
 /* download.c - GET/HEAD /files/<task>.mp4: signed URLs that expire, single
- * byte ranges, and the download faults (truncation, extra bytes, stalls,
- * corruption, ignored Range, redirects). Bodies stream from the shared clip
- * through a reader callback, so a fault costs no copy of the file. */
+ * byte ranges, and the download faults (truncation, resets, extra bytes,
+ * stalls, corruption, ignored Range, redirects). Bodies stream from the
+ * shared clip through a reader callback, so a fault costs no copy of it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api.h"
 #include "rng.h"
@@ -13,7 +14,8 @@ struct body {
     struct sim *sim;
     const struct clip *clip;
     size_t start, end;        /* bytes [start, end) of the clip */
-    size_t cut_at;            /* offset (from start) where the connection is reset; SIZE_MAX none */
+    size_t cut_at;            /* offset (from start) where the connection ends; SIZE_MAX none */
+    int reset_fd;             /* the connection's socket, reset at cut_at; -1 closes cleanly */
     size_t stall_at;          /* offset where the body pauses once; SIZE_MAX none */
     size_t extra;             /* bytes sent beyond the declared length */
     int corrupt;
@@ -23,8 +25,15 @@ static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct body *b = cls;
     size_t len = b->end - b->start;
-    if (pos >= b->cut_at)
+    if (pos >= b->cut_at) {
+        if (b->reset_fd >= 0) {
+            /* Linux: connecting a TCP socket to AF_UNSPEC drops it with an RST;
+             * the descriptor stays valid for libmicrohttpd to close. */
+            struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+            connect(b->reset_fd, &unspec, sizeof unspec);
+        }
         return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
     if (pos == b->stall_at) {
         sim_sleep(b->sim, b->sim->cfg.stall_seconds);
         b->stall_at = SIZE_MAX;
@@ -156,7 +165,7 @@ enum MHD_Result api_download(struct MHD_Connection *c, struct req_ctx *r, const 
     struct body *b = calloc(1, sizeof *b);
     if (!b)
         return MHD_NO;
-    *b = (struct body){s, clip, 0, clip->len, SIZE_MAX, SIZE_MAX, 0, 0};
+    *b = (struct body){s, clip, 0, clip->len, SIZE_MAX, -1, SIZE_MAX, 0, 0};
     unsigned code = 200;
     int ranged = STRIKES(FAULT_DOWNLOAD_IGNORE_RANGE) ? 0
                : parse_range(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range"), clip->len, &b->start, &b->end);
@@ -178,6 +187,11 @@ enum MHD_Result api_download(struct MHD_Connection *c, struct req_ctx *r, const 
     size_t len = b->end - b->start;
     if (STRIKES(FAULT_DOWNLOAD_TRUNCATE))
         b->cut_at = len / 2;
+    if (STRIKES(FAULT_DOWNLOAD_RESET)) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        b->cut_at = len / 2;
+        b->reset_fd = ci ? ci->connect_fd : -1;
+    }
     if (STRIKES(FAULT_DOWNLOAD_STALL))
         b->stall_at = len / 2;
     if (STRIKES(FAULT_DOWNLOAD_CORRUPT))

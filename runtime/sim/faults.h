@@ -33,7 +33,8 @@ enum fault {
     FAULT_SUCCESS_NO_URL,       /* SUCCESS with an empty resultUrls */
     FAULT_SUCCESS_BAD_URL,      /* SUCCESS with a non-http URL */
     /* downloads: GET /files/... */
-    FAULT_DOWNLOAD_TRUNCATE,    /* declared length, connection reset half way */
+    FAULT_DOWNLOAD_TRUNCATE,    /* declared length, connection closed half way */
+    FAULT_DOWNLOAD_RESET,       /* declared length, connection reset (RST) half way */
     FAULT_DOWNLOAD_LONGER,      /* more bytes than Content-Length declares */
     FAULT_DOWNLOAD_STALL,       /* body pauses --stall-seconds half way */
     FAULT_DOWNLOAD_CORRUPT,     /* video header bytes scrambled */
