@@ -62,19 +62,19 @@ test:
 	@$(MAKE) --no-print-directory check
 
 check:
-	HH_BUILD=$(abspath $(BUILD)) prove -f tests/
+	HH_BUILD=$(abspath $(BUILD)) prove -f tests/t[0-9]*.sh
 
 sanitize:
 	@tools/ensure-deps.sh test
 	@$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		HH_BUILD=$(abspath build-san) prove -f tests/
+		HH_BUILD=$(abspath build-san) prove -f tests/t[0-9]*.sh
 
 valgrind:
 	@tools/ensure-deps.sh valgrind
 	@$(MAKE) --no-print-directory all
-	HH_BUILD=$(abspath $(BUILD)) HH_VALGRIND=1 prove -f tests/
+	HH_BUILD=$(abspath $(BUILD)) HH_VALGRIND=1 prove -f tests/t[0-9]*.sh
 
 demo:
 	@tools/ensure-deps.sh demo

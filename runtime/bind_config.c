@@ -3,6 +3,7 @@
  * here). Unknown names and wrong types are errors that name the setting. */
 #include <lauxlib.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bind.h"
@@ -40,7 +41,9 @@ static const struct setting settings[] = {
     {"poll_max_interval", T_NUMBER, CFG(poll.max_interval), 0.001, 86400},
     {"poll_growth", T_NUMBER, CFG(poll.growth), 1, 10},
     {"poll_precision", T_NUMBER, CFG(poll.precision), 0.001, 10},
-    {"poll_min_samples", T_INT, CFG(poll.min_samples), 2, 1000000},
+    {"poll_min_samples", T_INT, CFG(poll.min_samples), 2, 1e9},
+    {"poll_scouts", T_INT, CFG(poll.scouts), 1, 1e9},
+    {"poll_fixed_interval", T_NUMBER, CFG(poll.fixed), 0, 86400},
 };
 
 #define NSETTINGS (sizeof settings / sizeof *settings)
@@ -95,8 +98,11 @@ static void set_setting(lua_State *L, struct loop_config *cfg, const struct sett
     if (!lua_isnumber(L, value))
         luaL_error(L, "hh.config: %s must be a number", s->name);
     double v = lua_tonumber(L, value);
-    if (!(v >= s->min && v <= s->max))
-        luaL_error(L, "hh.config: %s must be from %g to %g", s->name, s->min, s->max);
+    if (!(v >= s->min && v <= s->max)) {
+        char range[96];
+        snprintf(range, sizeof range, "from %g to %g", s->min, s->max);
+        luaL_error(L, "hh.config: %s must be %s", s->name, range);
+    }
     if (s->type == T_INT && v != (double)(long)v)
         luaL_error(L, "hh.config: %s must be a whole number", s->name);
     if (strcmp(s->name, "max_download") == 0)

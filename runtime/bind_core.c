@@ -239,7 +239,7 @@ static int l_status(lua_State *L)
 
 /* --- hh.wait -------------------------------------------------------------- */
 
-enum wait_phase { W_SLEEP, W_POLL_DUE, W_POLLING, W_DOWNLOADING };
+enum wait_phase { W_SLEEP, W_POLL_DUE, W_POLLING, W_DOWNLOADING, W_RECONSIDER };
 
 struct wait_state {
     enum wait_phase phase;
@@ -249,6 +249,8 @@ struct wait_state {
     double last_interval;
     double not_found_grace;  /* 404s are tolerated this long after submission */
     int polls, errors, refreshes, observed;
+    int poll_slot;           /* in the polling model while it waits, else -1 */
+    enum poll_role role;
     char output[4096];       /* empty: no download */
 };
 
@@ -293,12 +295,36 @@ static int wait_step(lua_State *L, struct loop *lp)
     for (;;) {
         double now = timer_now();
         switch (ws->phase) {
+        case W_RECONSIDER:
+            if (job->woken_by_timer) {
+                ws->phase = W_POLL_DUE;
+                continue;
+            }
+            /* fall through - woken because the model is ready */
         case W_SLEEP: {
             if (ws->deadline > 0 && now >= ws->deadline)
                 return wait_timed_out(L, ws);
             double elapsed = ws->submitted >= 0 ? now - ws->submitted : 0;
-            double delay = ws->submitted < 0 && ws->polls == 0
-                ? 0 : poll_next_delay(lp->poll, &lp->cfg.poll, ws->kind, elapsed, ws->last_interval);
+            if (ws->submitted < 0) {
+                /* A bare task id: nothing is known of it; poll now, then back off. */
+                double delay = ws->polls == 0 ? 0 : ws->last_interval > 0
+                    ? ws->last_interval * lp->cfg.poll.growth : lp->cfg.poll.min_interval;
+                if (delay > lp->cfg.poll.max_interval)
+                    delay = lp->cfg.poll.max_interval;
+                ws->last_interval = delay;
+                return wait_sleep_until(L, lp, ws, now + delay);
+            }
+            double delay = poll_next_delay(lp->poll, &lp->cfg.poll, ws->kind, elapsed, ws->last_interval, &ws->role);
+            if (ws->role == POLL_PASSIVE) {
+                /* Poll rarely until the model is ready; when it is, the key
+                 * wakes this wait to plan afresh without a wasted poll. */
+                struct job *j = loop_job(L);
+                j->token++;
+                ws->phase = W_RECONSIDER;
+                ws->last_interval = delay;
+                loop_wake_at_or_key(lp, j, now + delay, ws->kind);
+                return lua_yieldk(L, 0, (lua_KContext)lp, wait_k);
+            }
             ws->last_interval = delay;
             return wait_sleep_until(L, lp, ws, now + delay);
         }
@@ -327,7 +353,8 @@ static int wait_step(lua_State *L, struct loop *lp)
                     ws->phase = W_SLEEP;    /* some hosts know a task only moments after creating it */
                     continue;
                 }
-                if (strcmp(cls, "transient") == 0 && ++ws->errors <= lp->cfg.max_retries) {
+                if ((strcmp(cls, "transient") == 0 || strcmp(cls, "transport") == 0) &&
+                    ++ws->errors <= lp->cfg.max_retries) {
                     ws->phase = W_SLEEP;
                     continue;
                 }
@@ -348,8 +375,11 @@ static int wait_step(lua_State *L, struct loop *lp)
             }
             if (!ws->observed && ws->submitted >= 0 && strcmp(st, "succeeded") == 0) {
                 /* The task ended somewhere in the last interval: take its middle. */
+                int was_ready = poll_ready(lp->poll, &lp->cfg.poll, ws->kind);
                 ws->observed = 1;
                 poll_observe(lp->poll, ws->kind, now - ws->submitted - ws->last_interval / 2);
+                if (!was_ready && poll_ready(lp->poll, &lp->cfg.poll, ws->kind))
+                    loop_wake_key(lp, ws->kind);
             }
             lua_pushnumber(L, ws->polls);
             lua_setfield(L, W_RESULT, "polls");
@@ -424,10 +454,37 @@ static int wait_step(lua_State *L, struct loop *lp)
     }
 }
 
+/* Leaves the polling model's set of running tasks once the wait is over. */
+static void wait_done(struct loop *lp, struct wait_state *ws)
+{
+    if (ws->poll_slot >= 0) {
+        poll_untrack(lp->poll, ws->kind, ws->poll_slot);
+        ws->poll_slot = -1;
+    }
+    poll_leave(lp->poll, ws->kind, ws->role);
+    ws->role = POLL_MODEL;
+}
+
+static int wait_step_tracked(lua_State *L, struct loop *lp)
+{
+    int n = wait_step(L, lp);
+    wait_done(lp, lua_touserdata(L, W_STATE));
+    return n;
+}
+
 static int wait_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
-    return wait_step(L, (struct loop *)ctx);
+    return wait_step_tracked(L, (struct loop *)ctx);
+}
+
+/* A wait abandoned by an error or a closed coroutine still leaves the model. */
+static int wait_gc(lua_State *L)
+{
+    struct wait_state *ws = lua_touserdata(L, 1);
+    struct loop *lp = lua_touserdata(L, lua_upvalueindex(1));
+    wait_done(lp, ws);
+    return 0;
 }
 
 static double opt_number(lua_State *L, int opts, const char *name, double dflt)
@@ -461,6 +518,8 @@ static int l_wait(lua_State *L)
         return luaL_error(L, "%s", err);
     ws->phase = W_SLEEP;
     ws->submitted = -1;
+    ws->poll_slot = -1;
+    ws->role = POLL_NEW;
     snprintf(ws->kind, sizeof ws->kind, "?");
     if (lua_istable(L, W_TASK)) {
         lua_getfield(L, W_TASK, "submitted");
@@ -487,7 +546,11 @@ static int l_wait(lua_State *L)
         }
         lua_pop(L, 1);
     }
-    return wait_step(L, lp);
+    if (ws->submitted >= 0)
+        ws->poll_slot = poll_track(lp->poll, ws->kind, ws->submitted);
+    lua_pushvalue(L, lua_upvalueindex(2));                         /* metatable with __gc */
+    lua_setmetatable(L, W_STATE);
+    return wait_step_tracked(L, lp);
 }
 
 /* --- jobs, time, configuration ------------------------------------------- */
@@ -691,7 +754,6 @@ static const luaL_Reg core_functions[] = {
     {"random_hex", l_random_hex},
     {"generate", l_generate},
     {"status", l_status},
-    {"wait", l_wait},
     {"run", l_run},
     {"spawn", l_spawn},
     {"park", l_park},
@@ -715,5 +777,13 @@ int luaopen_hh_core(lua_State *L)
     luaL_newlibtable(L, core_functions);
     lua_pushlightuserdata(L, lp);
     luaL_setfuncs(L, core_functions, 1);
+    /* hh.wait carries the metatable of its state as a second upvalue. */
+    lua_pushlightuserdata(L, lp);
+    lua_createtable(L, 0, 1);
+    lua_pushlightuserdata(L, lp);
+    lua_pushcclosure(L, wait_gc, 1);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcclosure(L, l_wait, 2);
+    lua_setfield(L, -2, "wait");
     return 1;
 }

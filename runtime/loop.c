@@ -53,7 +53,7 @@ int loop_init(struct loop *lp, lua_State *L)
     c->max_answer = 4 << 20;
     c->max_conn_age = 30;
     c->poll = (struct poll_config){.min_interval = 1, .max_interval = 15, .growth = 1.5, .precision = 0.1,
-                                   .min_samples = 8};
+                                   .min_samples = 4, .scouts = 32, .fixed = 0};
     lp->multi = curl_multi_init();
     lp->poll = poll_model_new();
     if (!lp->multi || !lp->poll || pipe2(lp->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
@@ -102,6 +102,7 @@ void loop_free(struct loop *lp)
     while (timer_pop_due(&lp->timers, 1e300, &t))
         ;
     timer_free(&lp->timers);
+    free(lp->keyed);
     poll_model_free(lp->poll);
     if (lp->api_key) {
         memset(lp->api_key, 0, strlen(lp->api_key));
@@ -177,6 +178,44 @@ void loop_wake_at(struct loop *lp, struct job *job, double when)
         job->holds++;
     else
         loop_ready(lp, job); /* out of memory: better early than never */
+}
+
+void loop_wake_at_or_key(struct loop *lp, struct job *job, double when, const char *key)
+{
+    loop_wake_at(lp, job, when);
+    if (lp->nkeyed == lp->cap_keyed) {
+        size_t cap = lp->cap_keyed ? lp->cap_keyed * 2 : 64;
+        struct keyed_wait *k = realloc(lp->keyed, cap * sizeof *k);
+        if (!k)
+            return; /* the timer still wakes it */
+        lp->keyed = k;
+        lp->cap_keyed = cap;
+    }
+    struct keyed_wait *w = &lp->keyed[lp->nkeyed++];
+    w->job = job;
+    w->token = job->token;
+    snprintf(w->key, sizeof w->key, "%s", key);
+    job->holds++;
+}
+
+/* Wakes every job waiting on `key` (whose wait is still the same one) and
+ * drops entries that are stale, so the list never grows without bound. */
+void loop_wake_key(struct loop *lp, const char *key)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < lp->nkeyed; i++) {
+        struct keyed_wait *w = &lp->keyed[i];
+        int live = w->job->state != JOB_DONE && w->job->token == w->token;
+        if (live && strcmp(w->key, key) != 0) {
+            lp->keyed[kept++] = *w;
+            continue;
+        }
+        if (live && w->job->state == JOB_WAITING)
+            loop_ready(lp, w->job);
+        if (--w->job->holds == 0 && w->job->state == JOB_DONE)
+            free_job(w->job);
+    }
+    lp->nkeyed = kept;
 }
 
 void loop_stop_submissions(struct loop *lp, const char *why)

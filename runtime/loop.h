@@ -17,6 +17,12 @@
 
 struct xfer;
 
+struct keyed_wait {
+    struct job *job;
+    uint64_t token;
+    char key[64];
+};
+
 enum job_state { JOB_READY, JOB_RUNNING, JOB_WAITING, JOB_PARKED, JOB_DONE };
 
 struct job {
@@ -66,6 +72,8 @@ struct loop {
     size_t active;                      /* transfers inside libcurl */
     struct xfer *queue_head, *queue_tail; /* transfers waiting for a slot or a token */
     struct xfer *running;               /* transfers inside libcurl (list for cleanup) */
+    struct keyed_wait *keyed;           /* jobs that a key may wake early */
+    size_t nkeyed, cap_keyed;
     int pump_armed;
     struct rate_limiter rate;
     struct retry_budget budget;
@@ -96,6 +104,9 @@ struct job *loop_spawn(struct loop *lp, lua_State *L, int nargs);
 void loop_ready(struct loop *lp, struct job *job);
 /* Wakes `job` at `when` unless it has waited on something else since. */
 void loop_wake_at(struct loop *lp, struct job *job, double when);
+/* Wakes `job` at `when`, or earlier when loop_wake_key(key) is called. */
+void loop_wake_at_or_key(struct loop *lp, struct job *job, double when, const char *key);
+void loop_wake_key(struct loop *lp, const char *key);
 /* Runs until every job has ended; returns how many raised an error. */
 int loop_run(struct loop *lp);
 

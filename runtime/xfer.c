@@ -370,14 +370,14 @@ static double again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
         snprintf(x->error + len, sizeof x->error - len, " (gave up after %d attempts)", x->attempts);
         return final(x, if_exhausted);
     }
-    if (!budget_take(&lp->budget, timeout)) {
-        size_t len = strlen(x->error);
-        snprintf(x->error + len, sizeof x->error - len, " (the run's retry budget is spent)");
-        return final(x, if_exhausted);
-    }
     lp->retries++;
+    /* With the shared budget spent the host is failing for everyone: keep
+     * going, but only at the slowest pace, instead of hammering it. */
+    int starved = !budget_take(&lp->budget, timeout);
     if (x->retry_after > 0 && x->retry_after <= lp->cfg.max_retry_after)
-        return x->retry_after;
+        return starved && x->retry_after < lp->cfg.backoff_cap ? lp->cfg.backoff_cap : x->retry_after;
+    if (starved)
+        return retry_jitter(lp->cfg.backoff_cap, 0.2);
     return retry_backoff(x->attempts - 1, lp->cfg.backoff_base, lp->cfg.backoff_cap);
 }
 

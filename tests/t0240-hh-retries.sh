@@ -48,7 +48,7 @@ positive() { ok "$(test "${1:-0}" -gt 0; echo $?)" "$2"; }
 retry_case "status 5xx" 10 --fault status-error=0.5
 positive "$(status_count status '^5')" "status 5xx: the sim did answer 5xx"
 retry_case "malformed status" 10 --fault status-malformed=0.5
-retry_case "early 404" 10 --fault status-early-404=1
+retry_case "early 404" 10 --fault status-early-404=1 --time-scale 0.01
 positive "$(status_count status '^404$')" "early 404: the sim did answer 404"
 retry_case "unknown status word" 6 --fault status-unknown-word=1 --time-scale 0.003
 like "$ERR" 'unknown status "QUEUED" from the host; treating it as still running' "unknown status word: warned about once"
@@ -58,8 +58,8 @@ positive "$(status_count status '^429$')$(status_count generate '^429$')" "429 b
 # A submission that times out is an unknown outcome: only a host that honours
 # Idempotency-Key lets hh send it again (the sim does).
 IDEMPOTENT=poll_min_interval=0.002,poll_max_interval=0.05,rate=0,backoff_base=0.01,backoff_cap=0.05,idempotent_host=true
-SETTINGS=$IDEMPOTENT,request_timeout=0.15 \
-    retry_case "slow answers" 6 --fault slow-headers=0.3 --slow-seconds 0.6
+SETTINGS=$IDEMPOTENT,request_timeout=0.5 \
+    retry_case "slow answers" 6 --fault slow-headers=0.3 --slow-seconds 1.5
 retry_case "truncated downloads" 8 --fault download-truncate=0.5
 positive "$(jqv "$STATS" '[.headers.download.range] | add // 0')" "truncated downloads: resumed with Range"
 retry_case "truncated, Range ignored" 8 --fault download-truncate=0.5 --fault download-ignore-range=0.5

@@ -31,8 +31,8 @@ for fmt in zero none huge; do
 done
 
 # The client-side rate cap: 20 status requests at 10 a second take about 2 s
-# and the sim, limiting at 10 a second, never answers 429.
-start_sim --time-scale 0.001 --rate 10 --rate-burst 1
+# and the sim, limiting at 12 a second, never answers 429.
+start_sim --time-scale 0.001 --rate 12 --rate-burst 2
 hh_env "rate=10,rate_burst=1,backoff_base=0.01"
 run_lua 'local t = assert(hh.generate{prompt = "x"})
 local t0 = hh.now()
