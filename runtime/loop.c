@@ -77,6 +77,13 @@ int loop_init(struct loop *lp, lua_State *L)
 
 static void free_job(struct job *job)
 {
+    struct loop *lp = job->loop;
+    if (job->all_prev)
+        job->all_prev->all_next = job->all_next;
+    else
+        lp->jobs = job->all_next;
+    if (job->all_next)
+        job->all_next->all_prev = job->all_prev;
     free(job);
 }
 
@@ -87,12 +94,16 @@ void loop_free(struct loop *lp)
     while (lp->queue_head) {
         struct xfer *x = lp->queue_head;
         lp->queue_head = x->next;
+        if (x->job)
+            x->job->xfer = NULL;
         xfer_free(x);
     }
     while (lp->running) {
         struct xfer *x = lp->running;
         lp->running = x->run_next;
         curl_multi_remove_handle(lp->multi, x->easy);
+        if (x->job)
+            x->job->xfer = NULL;
         xfer_free(x);
     }
     if (lp->multi)
@@ -103,6 +114,10 @@ void loop_free(struct loop *lp)
         ;
     timer_free(&lp->timers);
     free(lp->keyed);
+    while (lp->jobs) {
+        xfer_free(lp->jobs->xfer); /* one waiting for its retry timer */
+        free_job(lp->jobs);
+    }
     poll_model_free(lp->poll);
     if (lp->api_key) {
         memset(lp->api_key, 0, strlen(lp->api_key));
@@ -145,6 +160,11 @@ struct job *loop_spawn(struct loop *lp, lua_State *L, int nargs)
     lua_xmove(L, co, nargs + 1);                 /* co */
     job->ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* (empty) */
     job->co = co;
+    job->loop = lp;
+    job->all_next = lp->jobs;
+    if (lp->jobs)
+        lp->jobs->all_prev = job;
+    lp->jobs = job;
     job->id = ++lp->next_job_id;
     job->state = JOB_WAITING;
     job->start_args = nargs;
@@ -173,7 +193,6 @@ void loop_wake_at(struct loop *lp, struct job *job, double when)
 {
     job->state = JOB_WAITING;
     job->woken_by_timer = 0;
-    job->loop = lp;
     if (timer_add(&lp->timers, when, wake_timer, job, job->token) == 0)
         job->holds++;
     else

@@ -38,6 +38,7 @@ struct job {
     int started;
     int holds;             /* timers still naming this job: freed at zero once done */
     struct loop *loop;
+    struct job *all_prev, *all_next; /* every job not yet freed */
 };
 
 /* Settings a script can change with hh.config; defaults in loop_init. */
@@ -67,6 +68,7 @@ struct loop {
     struct loop_config cfg;
     struct timer_heap timers;
     struct job *ready_head, *ready_tail;
+    struct job *jobs;                   /* every job not yet freed */
     size_t live_jobs, parked_jobs;
     uint64_t next_job_id;
     size_t active;                      /* transfers inside libcurl */
