@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Transport rules and packaging: plain http only to loopback unless allowed;
+# the download size cap; hh version; HH_SETTINGS errors; the embedded Lua
+# library (an installed hh runs from any directory) and the HH_LUA_PATH
+# override for development.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-hh.sh"
+start_sim --time-scale 0.001
+hh_env
+
+HH_BASE_URL=http://example.invalid run_lua 'hh.generate{prompt = "x"}'
+is "$RC" 1 "plain http to a non-loopback host is refused"
+like "$ERR" "hh.generate: http://example.invalid/api/generate: plain http to example.invalid is not allowed \(only https, or http to loopback; hh.config\{allow_http = true\} permits it\)" "with the rule and the way out"
+HH_BASE_URL=ftp://127.0.0.1 run_lua 'hh.generate{prompt = "x"}'
+like "$ERR" "the ftp scheme is not allowed" "other schemes are refused"
+is "$(jqv "$(sim_stats)" '[.requests.generate[]] | add // 0')" 0 "nothing was sent"
+
+run_lua 'hh.config{max_download = 1000}
+local r, msg, class = hh.wait(hh.generate{prompt = "big"}, {output = arg[1]})
+print(r, class, msg)' "$SCRATCH/big.mp4"
+like "$OUT" "^nil	too_large	download of task hs[0-9]+-[0-9a-f]+ failed: the file is larger than the 1000-byte limit$" "the download size cap stops a large file"
+ok "$(test ! -e "$SCRATCH/big.mp4"; echo $?)" "and leaves no file under the final name"
+
+run_hh version
+like "$OUT" "^hh [0-9]+\.[0-9]+\.[0-9]+
+Lua 5\.4\.[0-9]+
+libcurl [0-9.]+
+libyaml [0-9.]+
+SQLite [0-9.]+$" "hh version names hh, Lua, libcurl, libyaml and SQLite"
+
+HH_SETTINGS=rate=fast run_hh -e 'print(1)'
+is "$RC" 1 "a bad HH_SETTINGS value is an error"
+like "$ERR" "HH_SETTINGS: hh.config: rate must be a number" "naming the setting"
+HH_SETTINGS=colour=blue run_hh -e 'print(1)'
+like "$ERR" "HH_SETTINGS: hh.config: unknown setting 'colour'" "an unknown setting is named"
+run_lua 'hh.config{poll = {min_interval = -1}}'
+like "$ERR" "script.lua:1: hh.config: poll_min_interval must be from 0.001 to 86400" "hh.config checks ranges"
+
+# Installed: the binary carries its Lua library and works from any directory.
+make -s -C "$ROOT" BUILD="$HH_BUILD" install PREFIX="$SCRATCH/inst" >/dev/null
+(cd / && "$SCRATCH/inst/bin/hh" -e 'print(require("hh.rules").MODEL)') > "$SCRATCH/inst.out" 2>&1
+is "$(cat "$SCRATCH/inst.out")" "happyhorse-1.0/video" "an installed hh runs from / with its embedded library"
+ok "$(test -x "$SCRATCH/inst/bin/hh-sim"; echo $?)" "hh-sim is installed beside it"
+
+# Development: HH_LUA_PATH loads lua/ from disk instead.
+cp -r "$ROOT/lua" "$SCRATCH/lua"
+{ printf 'MODEL_FROM_DISK = true\n'; cat "$ROOT/lua/hh/rules.lua"; } > "$SCRATCH/lua/hh/rules.lua"
+HH_LUA_PATH=$SCRATCH/lua run_hh -e 'require("hh.rules") print(MODEL_FROM_DISK)'
+is "$OUT" "true" "HH_LUA_PATH loads the library from disk"
+HH_LUA_PATH=$SCRATCH/lua run_hh -e 'print(debug.getinfo(require("hh.rules").check, "S").source)'
+is "$OUT" "@$SCRATCH/lua/hh/rules.lua" "with the file's own name in tracebacks"
+run_hh -e 'print(debug.getinfo(require("hh.rules").check, "S").source)'
+is "$OUT" "@lua/hh/rules.lua" "the embedded copy is named after lua/ in the source tree"
+done_testing
