@@ -251,7 +251,7 @@ struct wait_state {
     int polls, errors, refreshes, observed;
     int poll_slot;           /* in the polling model while it waits, else -1 */
     enum poll_role role;
-    char output[4096];       /* empty: no download */
+    int download;            /* the output path is the state's user value */
 };
 
 /* Stack while waiting: 1 task, 2 opts, 3 state, 4 id, 5 last result. */
@@ -404,14 +404,18 @@ static int wait_step(lua_State *L, struct loop *lp)
                 lua_pop(L, 1);
                 return wait_fail(L, msg, "bad_url");
             }
-            if (!ws->output[0]) {
+            if (!ws->download) {
                 lua_pop(L, 1);
                 lua_pushvalue(L, W_RESULT);
                 return 1;
             }
             struct xfer *d = xfer_new(lp, XFER_DOWNLOAD, url);
             lua_pop(L, 1);
-            if (!d || xfer_set_path(d, ws->output) != 0) {
+            lua_getiuservalue(L, W_STATE, 1);
+            const char *output = lua_tostring(L, -1);
+            int bad = !d || xfer_set_path(d, output) != 0;
+            lua_pop(L, 1);
+            if (bad) {
                 xfer_free(d);
                 return luaL_error(L, "out of memory");
             }
@@ -431,7 +435,7 @@ static int wait_step(lua_State *L, struct loop *lp)
             if (committed) {
                 lua_getfield(L, -1, "bytes");
                 lua_setfield(L, W_RESULT, "bytes");
-                lua_pushstring(L, ws->output);
+                lua_getiuservalue(L, W_STATE, 1);
                 lua_setfield(L, W_RESULT, "file");
                 lua_pushvalue(L, W_RESULT);
                 return 1;
@@ -510,7 +514,7 @@ static int l_wait(lua_State *L)
     lua_settop(L, 2);
     if (!lua_isnil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
-    struct wait_state *ws = lua_newuserdatauv(L, sizeof *ws, 0); /* task opts state */
+    struct wait_state *ws = lua_newuserdatauv(L, sizeof *ws, 1); /* task opts state */
     memset(ws, 0, sizeof *ws);
     push_task_id(L, 1, "hh.wait");                                 /* task opts state id */
     lua_pushnil(L);                                                /* task opts state id result */
@@ -539,12 +543,13 @@ static int l_wait(lua_State *L)
         lua_getfield(L, W_OPTS, "output");
         if (!lua_isnil(L, -1)) {
             size_t len;
-            const char *out = lua_tolstring(L, -1, &len);
-            if (!out || len == 0 || len >= sizeof ws->output - 8)
+            if (lua_type(L, -1) != LUA_TSTRING || (lua_tolstring(L, -1, &len), len == 0 || len > 4000))
                 return luaL_error(L, "hh.wait: output must be a file path");
-            memcpy(ws->output, out, len + 1);
+            ws->download = 1;
+            lua_setiuservalue(L, W_STATE, 1);
+        } else {
+            lua_pop(L, 1);
         }
-        lua_pop(L, 1);
     }
     if (ws->submitted >= 0)
         ws->poll_slot = poll_track(lp->poll, ws->kind, ws->submitted);

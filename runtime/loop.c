@@ -75,6 +75,8 @@ int loop_init(struct loop *lp, lua_State *L)
     return 0;
 }
 
+static struct xfer *dequeue(struct xfer **head, struct xfer **tail);
+
 static void free_job(struct job *job)
 {
     struct loop *lp = job->loop;
@@ -91,9 +93,9 @@ void loop_free(struct loop *lp)
 {
     /* Transfers still queued or running belong to jobs that never ended
      * (a second Ctrl-C); let them go with the loop. */
-    while (lp->queue_head) {
-        struct xfer *x = lp->queue_head;
-        lp->queue_head = x->next;
+    while (lp->queue_head || lp->dl_head) {
+        struct xfer *x = lp->queue_head ? dequeue(&lp->queue_head, &lp->queue_tail)
+                                        : dequeue(&lp->dl_head, &lp->dl_tail);
         if (x->job)
             x->job->xfer = NULL;
         xfer_free(x);
@@ -315,12 +317,24 @@ const char *loop_api_key(struct loop *lp, char *err, size_t errlen)
 
 static void enqueue(struct loop *lp, struct xfer *x)
 {
+    struct xfer **head = x->kind == XFER_DOWNLOAD ? &lp->dl_head : &lp->queue_head;
+    struct xfer **tail = x->kind == XFER_DOWNLOAD ? &lp->dl_tail : &lp->queue_tail;
     x->next = NULL;
-    if (lp->queue_tail)
-        lp->queue_tail->next = x;
+    if (*tail)
+        (*tail)->next = x;
     else
-        lp->queue_head = x;
-    lp->queue_tail = x;
+        *head = x;
+    *tail = x;
+}
+
+static struct xfer *dequeue(struct xfer **head, struct xfer **tail)
+{
+    struct xfer *x = *head;
+    *head = x->next;
+    if (!*head)
+        *tail = NULL;
+    x->next = NULL;
+    return x;
 }
 
 void loop_start(struct loop *lp, struct xfer *x)
@@ -344,53 +358,49 @@ static void pump_timer(void *arg, uint64_t token)
     lp->pump_armed = 0;
 }
 
-/* Hands queued transfers to libcurl while slots and rate tokens allow.
- * Downloads do not spend API rate tokens and may pass API requests. */
+static void start_transfer(struct loop *lp, struct xfer *x, double now)
+{
+    if (xfer_prepare(x) != 0) {
+        if (!x->error[0])
+            snprintf(x->error, sizeof x->error, "cannot set up the request");
+        x->result = XR_FAILED;
+        xfer_final(lp, x);
+        return;
+    }
+    CURLMcode mc = curl_multi_add_handle(lp->multi, x->easy);
+    if (mc != CURLM_OK) {
+        snprintf(x->error, sizeof x->error, "libcurl: %s", curl_multi_strerror(mc));
+        x->result = XR_FAILED;
+        xfer_final(lp, x);
+        return;
+    }
+    x->in_multi = 1;
+    x->run_prev = NULL;
+    x->run_next = lp->running;
+    if (lp->running)
+        lp->running->run_prev = x;
+    lp->running = x;
+    x->started_at = now;
+    lp->active++;
+    lp->requests[x->kind]++;
+}
+
+/* Hands queued transfers to libcurl while slots allow: downloads first (they
+ * finish paid work and spend no API rate), then API requests while the rate
+ * limiter has tokens. Both queues are FIFO; a blocked head costs O(1). */
 static void pump(struct loop *lp)
 {
-    struct xfer **link = &lp->queue_head, *prev = NULL;
     double now = timer_now();
-    int rate_blocked = 0;
-    while (*link && lp->active < (size_t)lp->cfg.max_transfers) {
-        struct xfer *x = *link;
-        if (x->kind != XFER_DOWNLOAD) {
-            double wait = rate_blocked ? 1 : rate_acquire(&lp->rate, now);
-            if (wait > 0) {
-                if (!rate_blocked && !lp->pump_armed && timer_add(&lp->timers, now + wait, pump_timer, lp, 0) == 0)
-                    lp->pump_armed = 1;
-                rate_blocked = 1;
-                prev = x;
-                link = &x->next;
-                continue;
-            }
+    while (lp->dl_head && lp->active < (size_t)lp->cfg.max_transfers)
+        start_transfer(lp, dequeue(&lp->dl_head, &lp->dl_tail), now);
+    while (lp->queue_head && lp->active < (size_t)lp->cfg.max_transfers) {
+        double wait = rate_acquire(&lp->rate, now);
+        if (wait > 0) {
+            if (!lp->pump_armed && timer_add(&lp->timers, now + wait, pump_timer, lp, 0) == 0)
+                lp->pump_armed = 1;
+            return;
         }
-        *link = x->next;
-        if (lp->queue_tail == x)
-            lp->queue_tail = prev;
-        x->next = NULL;
-        if (xfer_prepare(x) != 0) {
-            if (!x->error[0])
-                snprintf(x->error, sizeof x->error, "cannot set up the request");
-            x->result = XR_FAILED;
-            xfer_final(lp, x);
-            continue;
-        }
-        CURLMcode mc = curl_multi_add_handle(lp->multi, x->easy);
-        if (mc != CURLM_OK) {
-            snprintf(x->error, sizeof x->error, "libcurl: %s", curl_multi_strerror(mc));
-            x->result = XR_FAILED;
-            xfer_final(lp, x);
-            continue;
-        }
-        x->in_multi = 1;
-        x->run_prev = NULL;
-        x->run_next = lp->running;
-        if (lp->running)
-            lp->running->run_prev = x;
-        lp->running = x;
-        x->started_at = now;
-        lp->active++;
-        lp->requests[x->kind]++;
+        start_transfer(lp, dequeue(&lp->queue_head, &lp->queue_tail), now);
     }
 }
 
@@ -532,7 +542,7 @@ int loop_run(struct loop *lp)
             continue;
         pump(lp);
 
-        if (!lp->active && !lp->queue_head && !lp->timers.len && lp->live_jobs == lp->parked_jobs) {
+        if (!lp->active && !lp->queue_head && !lp->dl_head && !lp->timers.len && lp->live_jobs == lp->parked_jobs) {
             fprintf(stderr, "hh: error: %zu job(s) wait for each other and nothing can wake them\n", lp->live_jobs);
             lp->failed_jobs += (int)lp->live_jobs;
             return -1;

@@ -72,7 +72,8 @@ struct loop {
     size_t live_jobs, parked_jobs;
     uint64_t next_job_id;
     size_t active;                      /* transfers inside libcurl */
-    struct xfer *queue_head, *queue_tail; /* transfers waiting for a slot or a token */
+    struct xfer *queue_head, *queue_tail; /* API requests waiting for a slot or a rate token */
+    struct xfer *dl_head, *dl_tail;     /* downloads waiting for a slot (no rate token needed) */
     struct xfer *running;               /* transfers inside libcurl (list for cleanup) */
     struct keyed_wait *keyed;           /* jobs that a key may wake early */
     size_t nkeyed, cap_keyed;

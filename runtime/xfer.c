@@ -192,7 +192,7 @@ static size_t write_file(char *data, size_t size, size_t n, void *arg)
             if (errno == EINTR)
                 continue;
             x->write_failed = WRITE_IO;
-            snprintf(x->error, sizeof x->error, "cannot write %.300s.part: %s", x->path, strerror(errno));
+            snprintf(x->error, sizeof x->error, "cannot write %.160s.part: %s", x->path, strerror(errno));
             return 0;
         }
         done += (size_t)w;
@@ -307,7 +307,7 @@ int xfer_prepare(struct xfer *x)
             snprintf(part, sizeof part, "%s.part", x->path);
             x->fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
             if (x->fd < 0) {
-                snprintf(x->error, sizeof x->error, "cannot create %.300s: %s", part, strerror(errno));
+                snprintf(x->error, sizeof x->error, "cannot create %.160s: %s", part, strerror(errno));
                 return -1;
             }
             struct stat st;
@@ -517,12 +517,12 @@ static double commit_file(struct xfer *x)
     snprintf(part, sizeof part, "%s.part", x->path);
     if (fsync(x->fd) != 0 || close(x->fd) != 0) {
         x->fd = -1;
-        snprintf(x->error, sizeof x->error, "cannot save %.300s: %s", part, strerror(errno));
+        snprintf(x->error, sizeof x->error, "cannot save %.160s: %s", part, strerror(errno));
         return final(x, XR_FAILED);
     }
     x->fd = -1;
     if (rename(part, x->path) != 0 || sync_dir_of(x->path) != 0) {
-        snprintf(x->error, sizeof x->error, "cannot rename %.300s: %s", part, strerror(errno));
+        snprintf(x->error, sizeof x->error, "cannot rename %.160s: %s", part, strerror(errno));
         return final(x, XR_FAILED);
     }
     return final(x, XR_ANSWERED);
@@ -563,7 +563,7 @@ static double finished_download(struct xfer *x, CURLcode c)
             return final(x, XR_FAILED);
         }
         if (xfer_url_allowed(location, lp->cfg.allow_http, why, sizeof why) != 0) {
-            snprintf(x->error, sizeof x->error, "redirect refused: %s", why);
+            snprintf(x->error, sizeof x->error, "redirect refused: %.200s", why);
             return final(x, XR_REFUSED);
         }
         char *next = strdup(location);

@@ -55,7 +55,7 @@ struct xfer {
     double retry_after;    /* seconds, -1 none */
     int attempts;
     int in_multi;
-    char error[512];
+    char error[256];
     double queued_at, started_at, finished_at;
     /* the job waiting on it */
     struct job *job;

@@ -17,7 +17,7 @@ sim=
 
 start_sim() {
     "$build/hh-sim" --port 0 --key $key --time-scale "$scale" --render-sigma "$sigma" \
-        --rate "$rate" --rate-burst 50 --seed 42 > "$work/url" 2>"$work/sim.err" &
+        --rate "$rate" --rate-burst 50 --seed 42 --credits 1000000000000 > "$work/url" 2>"$work/sim.err" &
     sim=$!
     for _ in $(seq 250); do [ -s "$work/url" ] && break; sleep 0.02; done
     url=$(head -n 1 "$work/url")

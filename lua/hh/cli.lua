@@ -103,7 +103,7 @@ end
 local function print_result(r, as_json)
   if as_json then
     local copy = {}
-    for k, v in pairs(r) do if k ~= "raw" then copy[k] = v end end
+    for k, v in pairs(r) do if k ~= "raw" and k ~= "answer" then copy[k] = v end end
     io.stdout:write(require("hh.json").encode(copy), "\n")
   elseif r.file then
     io.stdout:write(r.file, "\n")

@@ -79,6 +79,19 @@ end
 local run_nonce
 local calls = 0
 
+-- Status results keep the answer's text; `raw` decodes it on first use, so
+-- ten thousand results held by a sweep stay small.
+local Result = {
+  __name = "hh.Result",
+  __index = function(t, k)
+    if k ~= "raw" then return nil end
+    local v = json.decode(rawget(t, "answer") or "")
+    rawset(t, "raw", v)
+    return v
+  end,
+}
+M.Result = Result
+
 -- Builds a profile object from a table of overrides on a base profile.
 function M.new(base, overrides)
   local p = copy(base or M.happyhorse)
@@ -174,8 +187,8 @@ function M.new(base, overrides)
     local urls = dig(body, p.result_urls)
     local url = type(urls) == "table" and urls[1] or (type(urls) == "string" and urls or nil)
     local message = dig(body, p.error)
-    local result = { ok = status == "succeeded", status = status, word = word, task_id = id,
-                     url = type(url) == "string" and url or nil, raw = body }
+    local result = setmetatable({ ok = status == "succeeded", status = status, word = word, task_id = id,
+                     url = type(url) == "string" and url or nil, answer = out.answer }, Result)
     if message ~= nil then result.error = tostring(message) end
     if status == "failed" or status == "cancelled" then
       result.failure_class = M.failure_class(message)
