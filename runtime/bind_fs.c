@@ -1,0 +1,170 @@
+/* bind_fs.c - the native module "hh.fs": the few file-system operations the
+ * Lua library needs that plain Lua lacks, written so a name built from a
+ * recipe cannot leave its run directory: every component below the root is
+ * opened with O_NOFOLLOW, so a symlink planted in the run directory is
+ * refused rather than followed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bind.h"
+
+static int push_error(lua_State *L, const char *fmt, const char *a, const char *b)
+{
+    lua_pushnil(L);
+    lua_pushfstring(L, fmt, a, b);
+    return 2;
+}
+
+/* fs.mkdirs(path): mkdir -p; true, or nil and a message. */
+static int l_mkdirs(lua_State *L)
+{
+    size_t len;
+    const char *path = luaL_checklstring(L, 1, &len);
+    char buf[4096];
+    if (len == 0 || len >= sizeof buf)
+        return push_error(L, "%s: %s", path, "bad directory name");
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return push_error(L, "cannot create %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return push_error(L, "cannot create %s: %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return push_error(L, "%s: %s", buf, "not a directory");
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* fs.beneath(root, rel): creates the directories of rel below root, none of
+ * them a symlink, and refuses a final name that is a symlink; returns
+ * root/rel, or nil and a message. */
+static int l_beneath(lua_State *L)
+{
+    const char *root = luaL_checkstring(L, 1);
+    size_t len;
+    const char *rel = luaL_checklstring(L, 2, &len);
+    char buf[4096];
+    if (rel[0] == '/' || len == 0 || len >= sizeof buf)
+        return push_error(L, "%s: %s", rel, "must be a relative path");
+    int dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return push_error(L, "cannot open %s: %s", root, strerror(errno));
+    memcpy(buf, rel, len + 1);
+    char *part = buf, *slash;
+    while ((slash = strchr(part, '/'))) {
+        *slash = '\0';
+        if (!*part || strcmp(part, ".") == 0 || strcmp(part, "..") == 0) {
+            close(dir);
+            return push_error(L, "%s: %s", rel, "has an empty, '.' or '..' part");
+        }
+        if (mkdirat(dir, part, 0755) != 0 && errno != EEXIST) {
+            int e = errno;
+            close(dir);
+            return push_error(L, "cannot create a directory for %s: %s", rel, strerror(e));
+        }
+        int next = openat(dir, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        close(dir);
+        if (next < 0)
+            return push_error(L, "%s: %s", rel, e == ELOOP || e == ENOTDIR
+                              ? "a directory on the way is a symlink or not a directory" : strerror(e));
+        dir = next;
+        part = slash + 1;
+    }
+    if (!*part || strcmp(part, ".") == 0 || strcmp(part, "..") == 0) {
+        close(dir);
+        return push_error(L, "%s: %s", rel, "must end in a file name");
+    }
+    struct stat st;
+    for (int i = 0; i < 2; i++) {
+        /* neither the file nor its .part may be a symlink */
+        char name[4200];
+        snprintf(name, sizeof name, i ? "%s.part" : "%s", part);
+        if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+            close(dir);
+            return push_error(L, "%s: %s", rel, "is a symlink");
+        }
+    }
+    close(dir);
+    lua_pushfstring(L, "%s/%s", root, rel);
+    return 1;
+}
+
+/* fs.exists(path) -> size or nil */
+static int l_size(lua_State *L)
+{
+    struct stat st;
+    if (stat(luaL_checkstring(L, 1), &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    lua_pushinteger(L, (lua_Integer)st.st_size);
+    return 1;
+}
+
+/* fs.write_atomic(path, text): temp file, fsync, rename, fsync the directory. */
+static int l_write_atomic(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return push_error(L, "cannot write %s: %s", tmp, strerror(errno));
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return push_error(L, "cannot write %s: %s", tmp, strerror(e));
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return push_error(L, "cannot save %s: %s", path, strerror(e));
+    }
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static const luaL_Reg fs_functions[] = {
+    {"mkdirs", l_mkdirs},
+    {"beneath", l_beneath},
+    {"size", l_size},
+    {"write_atomic", l_write_atomic},
+    {NULL, NULL},
+};
+
+int luaopen_hh_fs(lua_State *L)
+{
+    luaL_newlib(L, fs_functions);
+    return 1;
+}
