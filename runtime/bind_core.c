@@ -695,11 +695,12 @@ static int l_stats(lua_State *L)
 static int l_poll_model(lua_State *L)
 {
     struct loop *lp = upvalue_loop(L);
-    double median;
-    int n = poll_samples(lp->poll, luaL_checkstring(L, 1), &median);
+    double median, sigma;
+    int n = poll_samples(lp->poll, luaL_checkstring(L, 1), &median, &sigma);
     lua_pushinteger(L, n);
     lua_pushnumber(L, median);
-    return 2;
+    lua_pushnumber(L, sigma);
+    return 3;
 }
 
 static int l_versions(lua_State *L)

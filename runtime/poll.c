@@ -191,10 +191,11 @@ static void refit(struct kind_stats *k, double now)
     k->fit_time = now;
 }
 
-int poll_samples(struct poll_model *m, const char *kind, double *median)
+int poll_samples(struct poll_model *m, const char *kind, double *median, double *sigma)
 {
     struct kind_stats *k = find(m, kind, 0);
     *median = k && k->fitted ? exp(k->mu) : 0;
+    *sigma = k && k->fitted ? k->sigma : 0;
     return k ? (int)k->n_done : 0;
 }
 

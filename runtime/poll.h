@@ -43,7 +43,7 @@ double poll_next_delay(struct poll_model *m, const struct poll_config *cfg, cons
 void poll_leave(struct poll_model *m, const char *kind, enum poll_role role);
 /* Is the model for `kind` ready to schedule polls? */
 int poll_ready(struct poll_model *m, const struct poll_config *cfg, const char *kind);
-/* Completions seen for `kind` and the fitted median (0 before a fit). */
-int poll_samples(struct poll_model *m, const char *kind, double *median);
+/* Completions seen for `kind`, the fitted median and sigma (0 before a fit). */
+int poll_samples(struct poll_model *m, const char *kind, double *median, double *sigma);
 
 #endif
