@@ -30,7 +30,10 @@ end
 local HELP = {}
 
 HELP.main = [[
-usage: hh SCRIPT.lua [ARGS...]     run a Lua script with `hh` and `cjson` loaded
+usage: hh check RECIPE             validate a recipe (YAML or Lua) without network
+       hh plan RECIPE [--json]     the job table and what it will cost
+       hh run RECIPE [--out DIR]   run it: submit, wait, download, rerun, manifest
+       hh SCRIPT.lua [ARGS...]     run a Lua script with `hh` and `cjson` loaded
        hh -e CODE                  run a line of Lua
        hh generate --prompt TEXT [options] [--wait] [-o FILE]
        hh status TASK_ID
@@ -247,11 +250,17 @@ local function cmd_eval(argv)
   return run_chunk(chunk, a)
 end
 
+local commands = require("hh.commands")
+for name, text in pairs(commands.HELP) do HELP[name] = text end
+
 M.commands = {
   generate = cmd_generate,
   status = cmd_status,
   wait = cmd_wait,
   version = cmd_version,
+  check = commands.check,
+  plan = commands.plan,
+  run = commands.run,
 }
 
 function M.main(argv)
@@ -270,6 +279,7 @@ function M.main(argv)
   if cmd == "-e" then return cmd_eval(argv) end
   local fn = M.commands[cmd]
   if fn then return fn(argv) end
+  if cmd:match("%.ya?ml$") then say("%s is a recipe: use hh check, hh plan or hh run", cmd) return EXIT.usage end
   if cmd:match("%.lua$") or cmd:find("/") then return cmd_script(argv) end
   if cmd:match("^%-") then say("unknown option %s (see hh help)", cmd) return EXIT.usage end
   say("unknown command %q (see hh help)", cmd)

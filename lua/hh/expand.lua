@@ -1,0 +1,296 @@
+-- hh.expand: turns a checked recipe into its job list, deterministically.
+-- Cells come from the grid (sweep axes and zip groups crossed in alphabetical
+-- order, the last varying fastest) and explicit rows, filtered by include and
+-- exclude, optionally sampled with a seed; each cell meets every sample and
+-- every variant. Ids are hashes of canonical JSON, so the same file always
+-- gives the same jobs in the same order with the same ids.
+
+local core = require("hh.core")
+local json = require("hh.json")
+local loc = require("hh.loc")
+local rules = require("hh.rules")
+local template = require("hh.template")
+local recipe = require("hh.recipe")
+
+local FIELDS = recipe.FIELDS
+
+local M = {}
+
+local function hash(v, n)
+  return core.sha256(json.encode(v)):sub(1, n)
+end
+
+-- splitmix64 on Lua integers: a sampling order that never changes.
+local function rng(seed)
+  local state = seed
+  return function()
+    state = state + 0x9e3779b97f4a7c15
+    local z = state
+    z = (z ~ (z >> 30)) * 0xbf58476d1ce4e5b9
+    z = (z ~ (z >> 27)) * 0x94d049bb133111eb
+    return z ~ (z >> 31)
+  end
+end
+
+local function same_value(a, b)
+  if a == b then return true end
+  return template.format(a) == template.format(b)
+end
+
+local function matches(cond, vars, problems)
+  if cond.pattern then
+    for k, v in pairs(cond.pattern) do
+      if not same_value(vars[k], v) then return false end
+    end
+    return true
+  end
+  local value, err = require("hh.sandbox").evaluate(cond.expr, vars)
+  if err then
+    problems:add(cond.at, cond.field, (err:gsub("^.-:%d+:%d+: ", "")))
+    return false
+  end
+  return value and true or false
+end
+
+-- The cells of a recipe, in order: {values =, id =, at =}.
+function M.cells(r, problems)
+  local cells, seen = {}, {}
+  local function add(values, at, what)
+    local id = "c" .. hash(values, 10)
+    if seen[id] then
+      problems:add(at, what, "repeats a cell already in the sweep (" .. seen[id] .. ")")
+      return
+    end
+    seen[id] = what
+    cells[#cells + 1] = { values = values, id = id, at = at }
+  end
+  if #r.axes > 0 then
+    local idx = {}
+    for i = 1, #r.axes do idx[i] = 1 end
+    local total = 1
+    for _, a in ipairs(r.axes) do total = total * #a.rows end
+    if total > 1000000 then
+      problems:add(r.axes[1].at, "sweep", string.format("the grid has %d cells; at most 1000000", total))
+      return cells
+    end
+    for _ = 1, total do
+      local values = {}
+      for i, a in ipairs(r.axes) do
+        for k, v in pairs(a.rows[idx[i]]) do values[k] = v end
+      end
+      add(values, r.axes[#r.axes].at, "sweep")
+      for i = #r.axes, 1, -1 do
+        idx[i] = idx[i] + 1
+        if idx[i] <= #r.axes[i].rows then break end
+        idx[i] = 1
+      end
+    end
+  end
+  for _, row in ipairs(r.rows) do
+    local values = {}
+    for k, v in pairs(row.values) do values[k] = v end
+    add(values, row.at, string.format("rows[%d]", row.index - 1))
+  end
+  if #cells == 0 then cells[1] = { values = {}, id = "c" .. hash({}, 10), at = loc.of(r.raw) } end
+
+  if #r.include > 0 or #r.exclude > 0 then
+    local kept = {}
+    for _, c in ipairs(cells) do
+      local vars = setmetatable({}, { __index = function(_, k) local v = c.values[k] if v == nil then v = r.vars[k] end return v end })
+      local ok = #r.include == 0
+      for _, cond in ipairs(r.include) do if matches(cond, vars, problems) then ok = true break end end
+      if ok then
+        for _, cond in ipairs(r.exclude) do if matches(cond, vars, problems) then ok = false break end end
+      end
+      if ok then kept[#kept + 1] = c end
+    end
+    cells = kept
+  end
+
+  if r.sample then
+    local n = r.sample.n
+    if n > #cells then
+      problems:add(r.sample.at, "sample", string.format("asks for %d cells but the sweep has %d", n, #cells))
+    else
+      local next_random = rng(r.sample.seed)
+      local order = {}
+      for i = 1, #cells do order[i] = i end
+      for i = 1, n do
+        local j = i + (next_random() % (#cells - i + 1))
+        order[i], order[j] = order[j], order[i]
+      end
+      local pick = {}
+      for i = 1, n do pick[i] = order[i] end
+      table.sort(pick)
+      local chosen = {}
+      for i, k in ipairs(pick) do chosen[i] = cells[k] end
+      cells = chosen
+    end
+  end
+  return cells
+end
+
+-- One path component from a value: nothing in it can leave the directory.
+local function safe_component(s)
+  s = s:gsub("[%c]", ""):gsub("[/\\]", "_"):gsub("%.%.+", "_")
+  if s:sub(1, 1) == "." then s = "_" .. s:sub(2) end
+  if s == "" then s = "_" end
+  return s
+end
+
+local function check_output(path)
+  if path:sub(1, 1) == "/" then return "must be relative to the run directory" end
+  for part in (path .. "/"):gmatch("([^/]*)/") do
+    if part == "" or part == "." or part == ".." then
+      return "must not contain empty, '.' or '..' parts (got " .. path .. ")"
+    end
+    if part:find("%c") then return "must not contain control characters" end
+  end
+  if #path > 400 then return "is longer than 400 characters" end
+  return nil
+end
+
+local STRING_FIELDS = { prompt = true, first_frame = true, last_frame = true }
+
+-- The jobs of a recipe, in order; problems gathered (deduplicated).
+function M.jobs(r, problems)
+  local cells = M.cells(r, problems)
+  local jobs, outputs = {}, {}
+  local reported = {}
+  local function problem(at, field, rule)
+    local key = at .. "\0" .. field .. "\0" .. rule
+    if reported[key] then return end
+    reported[key] = true
+    problems:add(at, field, rule)
+  end
+  local known = {}
+  for k in pairs(r.vars) do known[k] = true end
+  for k in pairs(r.axis_names) do known[k] = true end
+  for k in pairs(recipe.RESERVED) do known[k] = true end
+  for k in pairs(FIELDS) do known[k] = true end
+
+  for _, cell in ipairs(cells) do
+    for sample = 1, r.samples do
+      for _, variant in ipairs(r.variants) do
+        local params, at = {}, {}
+        for k, v in pairs(r.extra) do params[k] = v; at[k] = r.field_at[k] end
+        for k, v in pairs(r.fields) do params[k] = v; at[k] = r.field_at[k] end
+        for k, v in pairs(cell.values) do
+          if FIELDS[k] then params[k] = v; at[k] = cell.at end
+        end
+        local base_prompt_template = params.prompt
+        for k, v in pairs(variant.fields) do params[k] = v; at[k] = variant.field_at[k] end
+        if params.seed == "auto" then
+          params.seed = tonumber(core.sha256(cell.id .. "/" .. sample):sub(1, 7), 16)
+        end
+
+        local ctx = { cell = cell.id, sample = sample, variant = variant.name, name = r.name }
+        local function lookup(name)
+          local v = cell.values[name]
+          if v == nil then v = r.vars[name] end
+          if v == nil then v = ctx[name] end
+          if v == nil and name ~= "prompt" then v = params[name] end
+          return v
+        end
+        local function render(field, s, where)
+          local out, err = template.render(s, lookup)
+          if not out then
+            local missing = err:match("^unknown placeholder {(.-)}$")
+            if missing then err = err .. recipe.suggest(missing, known) end
+            problem(where or at[field] or "?", field, err)
+            return s
+          end
+          return out
+        end
+        -- {prompt} in a variant's prompt is the recipe's own prompt, rendered.
+        local base_prompt
+        if type(base_prompt_template) == "string" then
+          base_prompt = render("prompt", base_prompt_template, r.field_at.prompt)
+        end
+        ctx.prompt = base_prompt
+        for k in pairs(STRING_FIELDS) do
+          if type(params[k]) == "string" then params[k] = render(k, params[k]) end
+        end
+        if type(params.image_urls) == "table" then
+          local urls = {}
+          for i, u in ipairs(params.image_urls) do urls[i] = type(u) == "string" and render("image_urls", u) or u end
+          params.image_urls = urls
+        end
+        if type(params.multi_prompt) == "table" then
+          local shots = {}
+          for i, shot in ipairs(params.multi_prompt) do
+            if type(shot) == "table" then
+              local s = {}
+              for k, v in pairs(shot) do s[k] = v end
+              if type(s.prompt) == "string" then s.prompt = render("multi_prompt", s.prompt) end
+              shots[i] = s
+            else
+              shots[i] = shot
+            end
+          end
+          params.multi_prompt = shots
+          if params.multi_shots == nil then params.multi_shots = true end
+        end
+        if params.first_frame ~= nil or params.last_frame ~= nil then
+          if params.image_urls ~= nil then
+            problem(at.first_frame or at.last_frame, "first_frame", "give image_urls or first_frame/last_frame, not both")
+          else
+            params.image_urls = { params.first_frame, params.last_frame }
+            at.image_urls = at.first_frame or at.last_frame
+          end
+          params.first_frame, params.last_frame = nil, nil
+        end
+
+        local bad, duration = rules.check(params)
+        for _, p in ipairs(bad) do
+          local top = p.field:match("^[%w_]+")
+          problem(at[top] or loc.of(r.raw), p.field, p.rule)
+        end
+
+        local out, err = template.render(r.output, lookup, safe_component)
+        if not out then
+          local missing = err:match("^unknown placeholder {(.-)}$")
+          if missing then err = err .. recipe.suggest(missing, known) end
+          problem(r.output_at, "output", err)
+          out = "?"
+        else
+          local why = check_output(out)
+          if why then problem(r.output_at, "output", why) end
+        end
+
+        local id = "j" .. hash({ params = params, sample = sample, variant = variant.name }, 15)
+        local job = {
+          index = #jobs + 1, id = id, cell = cell.id, cell_values = cell.values, sample = sample,
+          variant = variant.name, params = params, output = out,
+          credits = #bad == 0 and rules.price(params, duration) or 0, duration = duration,
+        }
+        if outputs[out] and out ~= "?" then
+          problem(r.output_at, "output", string.format("jobs %d and %d both write %s (add {sample}, {variant} or an axis to the template)",
+            outputs[out], job.index, out))
+        end
+        outputs[out] = job.index
+        jobs[#jobs + 1] = job
+      end
+    end
+  end
+  return jobs
+end
+
+-- Credits: every job once (min) and with every rerun rule used to its max.
+function M.costs(r, jobs)
+  local min, worst = 0, 0
+  for _, job in ipairs(jobs) do
+    min = min + job.credits
+    worst = worst + job.credits
+    for _, rule in ipairs(r.reruns) do
+      local p = {}
+      for k, v in pairs(job.params) do p[k] = v end
+      for k, v in pairs(rule.set) do if k ~= "seed" then p[k] = v end end
+      local _, duration = rules.check(p)
+      worst = worst + rule.max * rules.price(p, duration)
+    end
+  end
+  return min, worst
+end
+
+return M

@@ -1,0 +1,666 @@
+-- hh.recipe: loads a recipe (YAML, or Lua calling recipe{...}), follows
+-- `extends:`, and checks every key against the recipe language. Problems are
+-- collected, not raised: each is {at = "file:line:col", field =, rule =}.
+-- Expansion into jobs is hh.expand's; both front ends end in the same table.
+
+local loc = require("hh.loc")
+local rules = require("hh.rules")
+local template = require("hh.template")
+
+local M = {}
+
+M.VERSION = 1
+
+-- API fields a recipe may set (top level, defaults, sweep axes, variants).
+M.FIELDS = {}
+for _, f in ipairs(rules.FIELDS) do M.FIELDS[f] = true end
+M.FIELDS.seed = true            -- passed through; hosts that take one use it
+M.FIELDS.first_frame = true     -- friendly names for image_urls[1] and [2]
+M.FIELDS.last_frame = true
+
+local TOP = {
+  "hh", "name", "extends", "vars", "defaults", "extra", "sweep", "zip", "rows", "include", "exclude",
+  "sample", "samples", "compare", "rerun", "budget", "concurrency", "output", "deadline",
+}
+M.TOP = {}
+for _, k in ipairs(TOP) do M.TOP[k] = true end
+for f in pairs(M.FIELDS) do M.TOP[f] = true end
+
+-- Names a template may use besides axes and vars.
+M.RESERVED = { cell = true, sample = true, variant = true, name = true, job = true }
+
+M.CLASSES = { failed = true, policy = true, invalid = true, quota = true, transient = true,
+              timeout = true, unknown = true, any = true }
+
+local function distance(a, b)
+  if math.abs(#a - #b) > 2 then return 3 end
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- "; did you mean 'x'?" for a misspelt name, or "".
+function M.suggest(name, known)
+  local best, bestd
+  for k in pairs(known) do
+    local d = distance(name, k)
+    if d <= 2 and (not bestd or d < bestd or (d == bestd and k < best)) then best, bestd = k, d end
+  end
+  return best and string.format(" (did you mean '%s'?)", best) or ""
+end
+
+local Problems = {}
+Problems.__index = Problems
+
+function M.problems()
+  return setmetatable({}, Problems)
+end
+
+function Problems:add(at, field, rule)
+  self[#self + 1] = { at = at, field = field, rule = rule }
+end
+
+function Problems:render()
+  local lines = {}
+  for _, p in ipairs(self) do
+    lines[#lines + 1] = p.field and string.format("%s: %s: %s", p.at, p.field, p.rule)
+      or string.format("%s: %s", p.at, p.rule)
+  end
+  return lines
+end
+
+local function is_scalar(v, null)
+  local t = type(v)
+  return t == "string" or t == "number" or t == "boolean" or v == null
+end
+
+local function dirname(path)
+  return path:match("^(.*)/[^/]*$") or "."
+end
+
+local function basename_noext(path)
+  local base = path:match("([^/]*)$")
+  return (base:gsub("%.[^.]*$", ""))
+end
+
+local function read_file(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- Reads one file into a raw table (no extends), registering positions.
+local function read_recipe(path, problems, opts)
+  if path:match("%.lua$") then
+    local sandbox = require("hh.sandbox")
+    local captured, line
+    local api = {
+      recipe = function(t)
+        if type(t) ~= "table" then error("recipe: expected a table", 2) end
+        if captured then error("recipe: called twice", 2) end
+        captured = t
+        line = debug.getinfo(2, "l").currentline
+        return t
+      end,
+    }
+    for k, v in pairs(opts.lua_api or {}) do api[k] = v end
+    local env = sandbox.recipe_env({ api = api, trust = opts.trust, run_dir = opts.run_dir })
+    local chunk, err = sandbox.load_recipe(path, env)
+    if not chunk then problems:add(path, nil, err) return nil end
+    local ok, res = pcall(chunk)
+    if not ok then problems:add(path, nil, tostring(res)) return nil end
+    if not captured then
+      if type(res) == "table" then captured, line = res, nil
+      else problems:add(path, nil, "a Lua recipe must call recipe{...} (or return its table)") return nil end
+    end
+    loc.register_lua(captured, path, line)
+    return captured, nil, opts.yaml_null
+  end
+  local yaml = require("hh.yaml")
+  local text, err = read_file(path)
+  if not text then problems:add(path, nil, "cannot read: " .. tostring(err)) return nil end
+  local doc, marks = yaml.load(text, path, opts.limits)
+  if doc == nil then
+    for _, e in ipairs(marks) do problems:add(e:match("^(.-:%d+:%d+): ") or path, nil, e:match("^.-:%d+:%d+: (.*)$") or e) end
+    return nil
+  end
+  if type(doc) ~= "table" or doc == yaml.null then
+    problems:add(path, nil, "a recipe must be a mapping of keys (hh: 1, prompt: ..., sweep: ...)")
+    return nil
+  end
+  loc.register_yaml(doc, marks, path)
+  return doc, marks, yaml.null
+end
+
+-- Merges `base` under `over`: vars, defaults and extra merge key by key,
+-- everything else in `over` replaces the base's.
+local function merge(base, over)
+  local out = {}
+  loc.set(out, loc.of(over))
+  for k, v in pairs(base) do
+    out[k] = v
+    loc.copy_key(out, k, base)
+  end
+  for k, v in pairs(over) do
+    if (k == "vars" or k == "defaults" or k == "extra") and type(v) == "table" and type(base[k]) == "table" then
+      local m = {}
+      loc.set(m, loc.of(v))
+      for kk, vv in pairs(base[k]) do m[kk] = vv; loc.copy_key(m, kk, base[k]) end
+      for kk, vv in pairs(v) do m[kk] = vv; loc.copy_key(m, kk, v) end
+      out[k] = m
+    else
+      out[k] = v
+    end
+    loc.copy_key(out, k, over)
+  end
+  out.extends = nil
+  return out
+end
+
+local function realpath(path)
+  -- Normalise "a/./b" and "a/x/../b" textually: enough to find cycles.
+  local parts = {}
+  for part in path:gmatch("[^/]+") do
+    if part == ".." and #parts > 0 and parts[#parts] ~= ".." then parts[#parts] = nil
+    elseif part ~= "." then parts[#parts + 1] = part end
+  end
+  return (path:sub(1, 1) == "/" and "/" or "") .. table.concat(parts, "/")
+end
+
+local function load_with_extends(path, problems, opts, chain)
+  local key = realpath(path)
+  for i, p in ipairs(chain) do
+    if p == key then
+      local cycle = {}
+      for j = i, #chain do cycle[#cycle + 1] = chain[j] end
+      cycle[#cycle + 1] = key
+      problems:add(opts.extends_at or path, "extends", "cycle: " .. table.concat(cycle, " -> "))
+      return nil
+    end
+  end
+  if #chain >= 16 then
+    problems:add(opts.extends_at or path, "extends", "more than 16 files deep")
+    return nil
+  end
+  local raw, _, null = read_recipe(path, problems, opts)
+  if not raw then return nil end
+  opts.yaml_null = opts.yaml_null or null
+  local ext = raw.extends
+  if ext == nil then return raw end
+  local list = type(ext) == "table" and ext or { ext }
+  local merged
+  chain[#chain + 1] = key
+  for i, e in ipairs(list) do
+    local at = type(ext) == "table" and loc.item(ext, i) or loc.key(raw, "extends")
+    if type(e) ~= "string" or e == "" then
+      problems:add(at, "extends", "must be a file name or a list of them")
+    elseif e:sub(1, 1) == "/" then
+      problems:add(at, "extends", "must be a path relative to this recipe (" .. e .. " is absolute)")
+    else
+      local sub_opts = setmetatable({ extends_at = at }, { __index = opts })
+      local base = load_with_extends(dirname(path) .. "/" .. e, problems, sub_opts, chain)
+      if base then merged = merged and merge(merged, base) or base end
+    end
+  end
+  chain[#chain] = nil
+  if not merged then return raw end
+  return merge(merged, raw)
+end
+
+local function check_int(problems, t, k, lo, hi, field)
+  local v = t[k]
+  if v == nil then return end
+  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) or v < lo or v > hi then
+    problems:add(loc.key(t, k), field or k, string.format("must be a whole number from %d to %d", lo, hi))
+  end
+end
+
+local function check_field_map(problems, t, field, null, allow_unknown)
+  if t == nil then return end
+  if type(t) ~= "table" or t[1] ~= nil then
+    problems:add("?", field, "must be a mapping")
+    return
+  end
+  for _, k in ipairs(loc.keys(t)) do
+    if not allow_unknown and not M.FIELDS[k] then
+      problems:add(loc.key(t, k), field .. "." .. k, "not an API field" .. M.suggest(k, M.FIELDS)
+        .. "; put fields only some hosts know under extra:")
+    end
+    if t[k] == null then problems:add(loc.key(t, k), field .. "." .. k, "must have a value") end
+  end
+end
+
+-- Checks the shape of a loaded recipe; returns the normalised recipe.
+local function check(raw, problems, null, path)
+  local r = { file = path, raw = raw, null = null }
+  for _, k in ipairs(loc.keys(raw)) do
+    if not M.TOP[k] then
+      problems:add(loc.key(raw, k), k, "unknown key" .. M.suggest(k, M.TOP))
+    end
+  end
+  if raw.hh ~= nil and raw.hh ~= M.VERSION then
+    problems:add(loc.key(raw, "hh"), "hh", "must be 1 (the recipe format version)")
+  end
+  r.name = raw.name
+  if r.name == nil then r.name = basename_noext(path) end
+  if type(r.name) ~= "string" or not r.name:match("^[%w][%w._-]*$") then
+    problems:add(loc.key(raw, "name"), "name", "must be letters, digits, '.', '_' and '-' (it names the run directory)")
+    r.name = "recipe"
+  end
+
+  -- vars: scalars for templates
+  r.vars = {}
+  if raw.vars ~= nil then
+    if type(raw.vars) ~= "table" or raw.vars[1] ~= nil then
+      problems:add(loc.key(raw, "vars"), "vars", "must be a mapping of names to values")
+    else
+      for _, k in ipairs(loc.keys(raw.vars)) do
+        local v = raw.vars[k]
+        if not k:match("^[%a_][%w_]*$") then
+          problems:add(loc.key(raw.vars, k), "vars." .. k, "names are letters, digits and _")
+        elseif M.RESERVED[k] then
+          problems:add(loc.key(raw.vars, k), "vars." .. k, "'" .. k .. "' is reserved")
+        elseif not is_scalar(v) then
+          problems:add(loc.key(raw.vars, k), "vars." .. k, "must be a string, number or boolean")
+        else
+          r.vars[k] = v
+        end
+      end
+    end
+  end
+
+  -- fields: top level, then defaults underneath
+  r.fields, r.field_at = {}, {}
+  if raw.defaults ~= nil and (type(raw.defaults) ~= "table" or raw.defaults[1] ~= nil) then
+    problems:add(loc.key(raw, "defaults"), "defaults", "must be a mapping of API fields")
+  elseif raw.defaults then
+    check_field_map(problems, raw.defaults, "defaults", null, false)
+    for k, v in pairs(raw.defaults) do
+      if M.FIELDS[k] and v ~= null then r.fields[k] = v; r.field_at[k] = loc.key(raw.defaults, k) end
+    end
+  end
+  for k in pairs(M.FIELDS) do
+    if raw[k] ~= nil and raw[k] ~= null then r.fields[k] = raw[k]; r.field_at[k] = loc.key(raw, k) end
+  end
+  r.extra = {}
+  if raw.extra ~= nil then
+    if type(raw.extra) ~= "table" or raw.extra[1] ~= nil then
+      problems:add(loc.key(raw, "extra"), "extra", "must be a mapping of fields passed through unchanged")
+    else
+      for k, v in pairs(raw.extra) do r.extra[k] = v; r.field_at[k] = loc.key(raw.extra, k) end
+    end
+  end
+  for _, k in ipairs({ "prompt", "first_frame", "last_frame" }) do
+    local v = r.fields[k]
+    if v ~= nil then
+      if type(v) ~= "string" then
+        problems:add(r.field_at[k], k, "must be a string")
+      else
+        local _, err = template.parse(v)
+        if err then problems:add(r.field_at[k], k, err) end
+      end
+    end
+  end
+
+  -- sweep axes
+  r.axes = {}
+  local axis_names = {}
+  local function add_axis(name, values, at, group)
+    if axis_names[name] then
+      problems:add(at, name, "is already an axis (" .. axis_names[name] .. ")")
+      return false
+    end
+    axis_names[name] = group or "sweep"
+    return true
+  end
+  local function axis_values(t, k, field)
+    local v = t[k]
+    local at = loc.key(t, k)
+    if type(v) ~= "table" then
+      problems:add(at, field, "must be a list of values or a range {from:, to:, step:}")
+      return nil
+    end
+    if v[1] == nil and next(v) ~= nil then
+      local from, to, step = v.from, v.to, v.step
+      for _, kk in ipairs(loc.keys(v)) do
+        if kk ~= "from" and kk ~= "to" and kk ~= "step" then
+          problems:add(loc.key(v, kk), field .. "." .. kk, "unknown range key" .. M.suggest(kk, { from = 1, to = 1, step = 1 }))
+        end
+      end
+      if type(from) ~= "number" or type(to) ~= "number" or type(step) ~= "number" then
+        problems:add(at, field, "a range needs numbers from:, to: and step:")
+        return nil
+      end
+      if step <= 0 or to < from then
+        problems:add(at, field, "a range needs step > 0 and to >= from")
+        return nil
+      end
+      local n = math.floor((to - from) / step + 1e-9) + 1
+      if n > 10000 then
+        problems:add(at, field, string.format("the range has %d values; at most 10000", n))
+        return nil
+      end
+      local out = {}
+      local integral = math.type(from) == "integer" and math.type(step) == "integer"
+      for i = 0, n - 1 do
+        local x = from + i * step
+        if not integral then x = tonumber(string.format("%.12g", x)) end
+        out[#out + 1] = x
+      end
+      return out
+    end
+    if #v == 0 then
+      problems:add(at, field, "must not be empty")
+      return nil
+    end
+    for i, x in ipairs(v) do
+      if not is_scalar(x) or x == null then
+        if not (type(x) == "table" and (k == "image_urls" or k == "multi_prompt")) then
+          problems:add(loc.item(v, i), string.format("%s[%d]", field, i - 1), "must be a string, number or boolean")
+        end
+      end
+    end
+    return v
+  end
+  local function check_axis_name(name, at, field)
+    if not name:match("^[%a_][%w_]*$") then
+      problems:add(at, field, "axis names are letters, digits and _")
+      return false
+    end
+    if M.RESERVED[name] then
+      problems:add(at, field, "'" .. name .. "' is reserved")
+      return false
+    end
+    return true
+  end
+  if raw.sweep ~= nil then
+    if type(raw.sweep) ~= "table" or raw.sweep[1] ~= nil then
+      problems:add(loc.key(raw, "sweep"), "sweep", "must be a mapping of axis names to lists of values")
+    else
+      for _, k in ipairs(loc.keys(raw.sweep)) do
+        local at = loc.key(raw.sweep, k)
+        if check_axis_name(k, at, "sweep." .. k) then
+          local values = axis_values(raw.sweep, k, "sweep." .. k)
+          if values and add_axis(k, values, at) then
+            r.axes[#r.axes + 1] = { names = { k }, rows = (function()
+              local rows = {}
+              for i, x in ipairs(values) do rows[i] = { [k] = x } end
+              return rows
+            end)(), at = at, item_at = function(i) return loc.item(raw.sweep[k], i) end, field = "sweep." .. k }
+          end
+        end
+      end
+    end
+  end
+  if raw.zip ~= nil then
+    if type(raw.zip) ~= "table" or raw.zip[1] ~= nil then
+      problems:add(loc.key(raw, "zip"), "zip", "must be a mapping of group names to mappings of axes")
+    else
+      for _, g in ipairs(loc.keys(raw.zip)) do
+        local group, gat = raw.zip[g], loc.key(raw.zip, g)
+        if type(group) ~= "table" or group[1] ~= nil or next(group) == nil then
+          problems:add(gat, "zip." .. g, "must be a mapping of axis names to lists that advance together")
+        else
+          local names, lists, len, first = {}, {}, nil, nil
+          for _, k in ipairs(loc.keys(group)) do
+            local at = loc.key(group, k)
+            if check_axis_name(k, at, "zip." .. g .. "." .. k) then
+              local values = axis_values(group, k, "zip." .. g .. "." .. k)
+              if values and add_axis(k, values, at, "zip." .. g) then
+                names[#names + 1] = k
+                lists[k] = values
+                if len == nil then len, first = #values, k
+                elseif #values ~= len then
+                  problems:add(at, "zip." .. g .. "." .. k, string.format("has %d values but %s has %d: axes of a zip group advance together", #values, first, len))
+                end
+              end
+            end
+          end
+          if #names > 0 then
+            local rows = {}
+            for i = 1, len or 0 do
+              local row = {}
+              for _, k in ipairs(names) do row[k] = lists[k][i] end
+              rows[i] = row
+            end
+            r.axes[#r.axes + 1] = { names = names, rows = rows, at = gat, group = g, field = "zip." .. g }
+          end
+        end
+      end
+    end
+  end
+  -- Axes cross in alphabetical order of their (first) names: the same in YAML and Lua.
+  table.sort(r.axes, function(a, b) return (a.group or a.names[1]) < (b.group or b.names[1]) end)
+  r.axis_names = axis_names
+
+  r.rows = {}
+  if raw.rows ~= nil then
+    if type(raw.rows) ~= "table" or (raw.rows[1] == nil and next(raw.rows) ~= nil) then
+      problems:add(loc.key(raw, "rows"), "rows", "must be a list of cells (mappings of names to values)")
+    else
+      for i, row in ipairs(raw.rows) do
+        local at = loc.item(raw.rows, i)
+        if type(row) ~= "table" or row[1] ~= nil then
+          problems:add(at, string.format("rows[%d]", i - 1), "must be a mapping of names to values")
+        else
+          for _, k in ipairs(loc.keys(row)) do
+            if not check_axis_name(k, loc.key(row, k), string.format("rows[%d].%s", i - 1, k)) then row = nil break end
+            if not is_scalar(row[k]) then
+              problems:add(loc.key(row, k), string.format("rows[%d].%s", i - 1, k), "must be a string, number or boolean")
+            end
+          end
+          if row then r.rows[#r.rows + 1] = { values = row, at = at, index = i } end
+        end
+      end
+    end
+  end
+
+  -- include / exclude: expressions or {name: value} patterns
+  for _, key in ipairs({ "include", "exclude" }) do
+    local v = raw[key]
+    r[key] = {}
+    if v ~= nil then
+      local list = (type(v) == "table" and v[1] ~= nil) and v or { v }
+      for i, c in ipairs(list) do
+        local at = list == v and loc.item(v, i) or loc.key(raw, key)
+        local field = list == v and string.format("%s[%d]", key, i - 1) or key
+        if type(c) == "string" then
+          local fn, err = require("hh.sandbox").expression(c, at)
+          if not fn then problems:add(at, field, err:gsub("^" .. at:gsub("%p", "%%%0") .. ": ", ""))
+          else r[key][#r[key] + 1] = { expr = fn, text = c, at = at, field = field } end
+        elseif type(c) == "table" and c[1] == nil and next(c) then
+          r[key][#r[key] + 1] = { pattern = c, at = at, field = field }
+        else
+          problems:add(at, field, "must be an expression or a mapping of names to values")
+        end
+      end
+    end
+  end
+
+  -- sample N cells with a seed; samples (repeats)
+  r.sample = nil
+  if raw.sample ~= nil then
+    local s = raw.sample
+    if type(s) == "number" then s = { n = s } end
+    if type(s) ~= "table" or type(s.n) ~= "number" or s.n < 1 or s.n ~= math.floor(s.n) then
+      problems:add(loc.key(raw, "sample"), "sample", "must be a whole number of cells, or {n: N, seed: S}")
+    else
+      if s.seed ~= nil and math.type(s.seed) ~= "integer" then
+        problems:add(loc.key(raw, "sample"), "sample.seed", "must be a whole number")
+      end
+      r.sample = { n = math.tointeger(s.n), seed = math.tointeger(s.seed) or 1, at = loc.key(raw, "sample") }
+    end
+  end
+  check_int(problems, raw, "samples", 1, 1000)
+  r.samples = math.tointeger(raw.samples) or 1
+
+  -- compare: variants
+  r.variants = {}
+  if raw.compare ~= nil then
+    if type(raw.compare) ~= "table" or raw.compare[1] ~= nil or next(raw.compare) == nil then
+      problems:add(loc.key(raw, "compare"), "compare", "must be a mapping of variant names to a prompt or to fields")
+    else
+      for _, name in ipairs(loc.keys(raw.compare)) do
+        local v, at = raw.compare[name], loc.key(raw.compare, name)
+        local field = "compare." .. name
+        if not name:match("^[%w][%w_-]*$") then
+          problems:add(at, field, "variant names are letters, digits, '_' and '-'")
+        elseif type(v) == "string" then
+          local _, err = template.parse(v)
+          if err then problems:add(at, field, err) end
+          r.variants[#r.variants + 1] = { name = name, fields = { prompt = v }, at = at, field_at = { prompt = at } }
+        elseif type(v) == "table" and v[1] == nil then
+          check_field_map(problems, v, field, null, false)
+          local f, fat = {}, {}
+          for k, x in pairs(v) do if M.FIELDS[k] then f[k] = x; fat[k] = loc.key(v, k) end end
+          r.variants[#r.variants + 1] = { name = name, fields = f, at = at, field_at = fat }
+        else
+          problems:add(at, field, "must be a prompt or a mapping of fields")
+        end
+      end
+    end
+  end
+  if #r.variants == 0 then r.variants = { { name = "main", fields = {}, at = loc.of(raw), field_at = {} } } r.compared = false
+  else r.compared = true end
+
+  -- seed: a number, or "auto" for one per cell and sample shared by the variants
+  if r.fields.seed ~= nil and r.fields.seed ~= "auto" and math.type(r.fields.seed) ~= "integer" then
+    problems:add(r.field_at.seed, "seed", 'must be a whole number or "auto"')
+  end
+
+  -- rerun rules
+  r.reruns = {}
+  if raw.rerun ~= nil then
+    if type(raw.rerun) ~= "table" or (raw.rerun[1] == nil and next(raw.rerun) ~= nil) then
+      problems:add(loc.key(raw, "rerun"), "rerun", "must be a list of rules {when:, max:, set:}")
+    else
+      for i, rule in ipairs(raw.rerun) do
+        local at, field = loc.item(raw.rerun, i), string.format("rerun[%d]", i - 1)
+        if type(rule) ~= "table" or rule[1] ~= nil then
+          problems:add(at, field, "must be a mapping {when:, max:, set:}")
+        else
+          for _, k in ipairs(loc.keys(rule)) do
+            if k ~= "when" and k ~= "max" and k ~= "set" then
+              problems:add(loc.key(rule, k), field .. "." .. k, "unknown key" .. M.suggest(k, { when = 1, max = 1, set = 1 }))
+            end
+          end
+          local R = { index = i, at = at, field = field, max = 1, set = {}, set_at = {} }
+          local w = rule.when
+          local wat = loc.key(rule, "when")
+          if w == nil then
+            problems:add(at, field .. ".when", "is required: a failure class or an expression")
+          else
+            local list = type(w) == "table" and w or { w }
+            R.classes = {}
+            for j, c in ipairs(list) do
+              if type(c) ~= "string" then
+                problems:add(wat, field .. ".when", "must be a failure class, a list of them, or an expression")
+              elseif M.CLASSES[c] then
+                R.classes[c] = true
+              elseif type(w) == "table" then
+                problems:add(loc.item(w, j), string.format("%s.when[%d]", field, j - 1), "unknown failure class" .. M.suggest(c, M.CLASSES))
+              else
+                local fn, err = require("hh.sandbox").expression(c, wat)
+                if not fn then
+                  local m = M.suggest(c, M.CLASSES)
+                  problems:add(wat, field .. ".when", (err:gsub("^" .. wat:gsub("%p", "%%%0") .. ": ", "")) .. m)
+                else
+                  R.expr, R.text = fn, c
+                end
+              end
+            end
+            if next(R.classes) == nil then R.classes = nil end
+          end
+          if rule.max ~= nil then
+            check_int(problems, rule, "max", 1, 10, field .. ".max")
+            R.max = math.tointeger(rule.max) or 1
+          end
+          if rule.set ~= nil then
+            if type(rule.set) ~= "table" or rule.set[1] ~= nil then
+              problems:add(loc.key(rule, "set"), field .. ".set", "must be a mapping of fields to change")
+            else
+              check_field_map(problems, rule.set, field .. ".set", null, false)
+              for k, v in pairs(rule.set) do
+                if M.FIELDS[k] then R.set[k] = v; R.set_at[k] = loc.key(rule.set, k) end
+              end
+              if R.set.seed ~= nil and R.set.seed ~= "new" and math.type(R.set.seed) ~= "integer" then
+                problems:add(R.set_at.seed, field .. ".set.seed", 'must be a whole number or "new"')
+              end
+            end
+          end
+          r.reruns[#r.reruns + 1] = R
+        end
+      end
+    end
+  end
+
+  if raw.budget ~= nil and (type(raw.budget) ~= "number" or raw.budget < 0) then
+    problems:add(loc.key(raw, "budget"), "budget", "must be a number of credits (0 or more)")
+  end
+  r.budget = type(raw.budget) == "number" and raw.budget or nil
+  r.budget_at = loc.key(raw, "budget")
+  check_int(problems, raw, "concurrency", 1, 4096)
+  r.concurrency = math.tointeger(raw.concurrency)
+  if raw.deadline ~= nil and (type(raw.deadline) ~= "number" or raw.deadline <= 0) then
+    problems:add(loc.key(raw, "deadline"), "deadline", "must be a number of seconds")
+  end
+  r.deadline = type(raw.deadline) == "number" and raw.deadline or nil
+  r.output = raw.output
+  r.output_at = loc.key(raw, "output")
+  if r.output ~= nil then
+    if type(r.output) ~= "string" or r.output == "" then
+      problems:add(r.output_at, "output", "must be a file name template")
+      r.output = nil
+    else
+      local _, err = template.parse(r.output)
+      if err then problems:add(r.output_at, "output", err) r.output = nil end
+    end
+  end
+  if r.output == nil then
+    r.output = r.compared and "{cell}-{variant}-{sample}.mp4" or "{cell}-{sample}.mp4"
+    r.output_at = loc.of(raw)
+  end
+  return r
+end
+
+-- Applies --set name=value: a var if vars has it (or it is new and not a
+-- field), an API field otherwise, or a top-level setting.
+function M.apply_sets(raw, sets)
+  for _, s in ipairs(sets or {}) do
+    local k, v = s.key, s.value
+    if k:match("^vars%.") then
+      raw.vars = raw.vars or {}
+      raw.vars[k:sub(6)] = v
+    elseif M.FIELDS[k] or (M.TOP[k] and k ~= "vars" and k ~= "defaults" and k ~= "extends") then
+      raw[k] = v
+    elseif type(raw.vars) == "table" and raw.vars[k] ~= nil then
+      raw.vars[k] = v
+    else
+      raw.vars = raw.vars or {}
+      raw.vars[k] = v
+    end
+  end
+end
+
+-- Loads and checks a recipe: the normalised recipe and the problems found.
+function M.load(path, opts)
+  opts = opts or {}
+  local problems = M.problems()
+  local raw = load_with_extends(path, problems, opts, {})
+  if not raw then return nil, problems end
+  M.apply_sets(raw, opts.sets)
+  local r = check(raw, problems, opts.yaml_null, path)
+  return r, problems
+end
+
+return M
