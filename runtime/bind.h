@@ -6,6 +6,7 @@
 #include <lua.h>
 
 int luaopen_hh_core(lua_State *L);
+int luaopen_hh_yaml(lua_State *L);   /* hh.yaml: YAML with positions, no loop */
 /* "hh.fs": mkdirs, beneath (no symlinks below a run directory), size, write_atomic. */
 int luaopen_hh_fs(lua_State *L);
 /* core.configure{...}: changes loop settings; returns them all as a table. */

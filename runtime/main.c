@@ -61,6 +61,8 @@ static int install_modules(lua_State *L)
     lua_setfield(L, -2, "hh.core");
     lua_pushcfunction(L, luaopen_cjson);
     lua_setfield(L, -2, "cjson");
+    lua_pushcfunction(L, luaopen_hh_yaml);
+    lua_setfield(L, -2, "hh.yaml");
     lua_pushcfunction(L, luaopen_hh_fs);
     lua_setfield(L, -2, "hh.fs");
     return 0;
