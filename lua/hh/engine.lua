@@ -145,6 +145,7 @@ end
 -- Runs every job; returns the records (in job order, reruns after their
 -- original) and a summary.
 function M.run(r, jobs, opts)
+  local jobs_after = {}
   local ok, err = fs.mkdirs(opts.out)
   if not ok then return nil, err end
   local ctx = {
@@ -153,8 +154,49 @@ function M.run(r, jobs, opts)
   }
   local width = opts.concurrency or r.concurrency or 8
   local per_job = hh.map(jobs, function(job) return run_job(job, ctx, r) end, { concurrency = width })
-  local records, summary = {}, { jobs = #jobs, done = 0, failed = 0, skipped = 0, unknown = 0, reruns = 0, credits = 0 }
-  for i = 1, #jobs do
+  if r.after then
+    -- A Lua recipe's after(results, run): run(list) makes more jobs from
+    -- the recipe's fields plus each entry, within the same budget.
+    local firsts = {}
+    for i = 1, #jobs do
+      local list = per_job[i] or {}
+      firsts[#firsts + 1] = list[#list]
+    end
+    local extra = 0
+    local function run_more(list)
+      local more = {}
+      for _, entry in ipairs(list) do
+        extra = extra + 1
+        local params = {}
+        for k, v in pairs(r.extra) do params[k] = v end
+        for k, v in pairs(r.fields) do params[k] = v end
+        for k, v in pairs(entry) do if k ~= "output" then params[k] = v end end
+        local problems, duration = require("hh.rules").check(params)
+        if #problems > 0 then
+          error(string.format("run: entry %d: %s: %s", extra, problems[1].field, problems[1].rule), 2)
+        end
+        local job = {
+          id = "j" .. core.sha256(json.encode({ params = params, after = extra })):sub(1, 15),
+          index = #jobs + extra, cell = "after", cell_values = {}, sample = 1, variant = "after",
+          params = params, output = entry.output or string.format("after-%d.mp4", extra),
+          credits = require("hh.rules").price(params, duration), duration = duration,
+        }
+        more[#more + 1] = job
+      end
+      local recs = hh.map(more, function(job) return run_job(job, ctx, r) end, { concurrency = width })
+      local out = {}
+      for i = 1, #more do
+        per_job[#jobs + i + (extra - #more)] = recs[i]
+        jobs_after[#jobs_after + 1] = more[i]
+        local l = recs[i] or {}
+        out[i] = l[#l]
+      end
+      return out
+    end
+    r.after(firsts, run_more)
+  end
+  local records, summary = {}, { jobs = #jobs + #jobs_after, done = 0, failed = 0, skipped = 0, unknown = 0, reruns = 0, credits = 0 }
+  for i = 1, #jobs + #jobs_after do
     local list = per_job[i] or {}
     for _, rec in ipairs(list) do
       records[#records + 1] = rec

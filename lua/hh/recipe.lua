@@ -20,7 +20,7 @@ M.FIELDS.last_frame = true
 
 local TOP = {
   "hh", "name", "extends", "vars", "defaults", "extra", "sweep", "zip", "rows", "include", "exclude",
-  "sample", "samples", "compare", "rerun", "budget", "concurrency", "output", "deadline",
+  "sample", "samples", "compare", "rerun", "budget", "concurrency", "output", "deadline", "after",
 }
 M.TOP = {}
 for _, k in ipairs(TOP) do M.TOP[k] = true end
@@ -615,6 +615,13 @@ local function check(raw, problems, null, path)
     problems:add(loc.key(raw, "deadline"), "deadline", "must be a number of seconds")
   end
   r.deadline = type(raw.deadline) == "number" and raw.deadline or nil
+  if raw.after ~= nil then
+    if type(raw.after) ~= "function" then
+      problems:add(loc.key(raw, "after"), "after", "must be a function (only Lua recipes can have one)")
+    else
+      r.after = raw.after
+    end
+  end
   r.output = raw.output
   r.output_at = loc.key(raw, "output")
   if r.output ~= nil then
