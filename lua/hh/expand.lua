@@ -96,7 +96,9 @@ function M.cells(r, problems)
   if #r.include > 0 or #r.exclude > 0 then
     local kept = {}
     for _, c in ipairs(cells) do
-      local vars = setmetatable({}, { __index = function(_, k) local v = c.values[k] if v == nil then v = r.vars[k] end return v end })
+      local vars = {}
+      for k, v in pairs(r.vars) do vars[k] = v end
+      for k, v in pairs(c.values) do vars[k] = v end
       local ok = #r.include == 0
       for _, cond in ipairs(r.include) do if matches(cond, vars, problems) then ok = true break end end
       if ok then

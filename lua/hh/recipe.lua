@@ -530,6 +530,8 @@ local function check(raw, problems, null, path)
       end
     end
   end
+  -- Variants in alphabetical order: the same job order from YAML and Lua.
+  table.sort(r.variants, function(a, b) return a.name < b.name end)
   if #r.variants == 0 then r.variants = { { name = "main", fields = {}, at = loc.of(raw), field_at = {} } } r.compared = false
   else r.compared = true end
 
