@@ -219,10 +219,15 @@ static void yload_syntax_error(struct yload *y)
         hint = "; YAML indents with spaces, not tabs";
     if (p->error == YAML_READER_ERROR) {
         char hex[24] = "";
+        size_t at = p->problem_offset < y->len ? p->problem_offset : y->len;
+        if (strstr(p->problem, "trailing")) {          /* at the bad octet: show its character */
+            while (at > 0 && ((unsigned char)y->text[at - 1] & 0xc0) == 0x80)
+                at--;
+            at -= at > 0 && (unsigned char)y->text[at - 1] >= 0xc0;
+        }
         if (p->problem_value != -1)
             snprintf(hex, sizeof hex, " (#x%X)", (unsigned)p->problem_value);
-        yload_error(y, yload_mark_at(y->text, p->problem_offset < y->len ? p->problem_offset : y->len), "%s%s",
-                    p->problem, hex);
+        yload_error(y, yload_mark_at(y->text, at), "%s%s", p->problem, hex);
     } else if (p->error == YAML_MEMORY_ERROR || !p->problem) {
         lua_pushfstring(y->L, "%s: the YAML parser ran out of memory", y->name);
         yload_add(y);
