@@ -46,7 +46,7 @@ local function matches(cond, vars, problems)
   end
   local value, err = require("hh.sandbox").evaluate(cond.expr, vars)
   if err then
-    problems:add(cond.at, cond.field, (err:gsub("^.-:%d+:%d+: ", "")))
+    problems:add(cond.at, cond.field, recipe.expression_error(err, cond.at))
     return false
   end
   return value and true or false
@@ -141,10 +141,10 @@ local function safe_component(s)
 end
 
 local function check_output(path)
-  if path:sub(1, 1) == "/" then return "must be relative to the run directory" end
+  if path:sub(1, 1) == "/" then return "must stay inside the run directory (" .. path .. " is absolute)" end
   for part in (path .. "/"):gmatch("([^/]*)/") do
     if part == "" or part == "." or part == ".." then
-      return "must not contain empty, '.' or '..' parts (got " .. path .. ")"
+      return "must stay inside the run directory (" .. path .. " has an empty, '.' or '..' part)"
     end
     if part:find("%c") then return "must not contain control characters" end
   end
@@ -165,6 +165,7 @@ function M.jobs(r, problems)
     reported[key] = true
     problems:add(at, field, rule)
   end
+  local collisions, first_collision, bad_paths, first_bad_path = 0, nil, 0, nil
   local known = {}
   for k in pairs(r.vars) do known[k] = true end
   for k in pairs(r.axis_names) do known[k] = true end
@@ -174,14 +175,16 @@ function M.jobs(r, problems)
   for _, cell in ipairs(cells) do
     for sample = 1, r.samples do
       for _, variant in ipairs(r.variants) do
-        local params, at = {}, {}
-        for k, v in pairs(r.extra) do params[k] = v; at[k] = r.field_at[k] end
-        for k, v in pairs(r.fields) do params[k] = v; at[k] = r.field_at[k] end
+        local params, at, label = {}, {}, {}
+        for k, v in pairs(r.extra) do params[k] = v; at[k] = r.field_at[k]; label[k] = "extra." .. k end
+        for k, v in pairs(r.fields) do params[k] = v; at[k] = r.field_at[k]; label[k] = r.field_label[k] end
         for k, v in pairs(cell.values) do
-          if FIELDS[k] then params[k] = v; at[k] = cell.at end
+          if FIELDS[k] then params[k] = v; at[k] = cell.value_at and cell.value_at[k] or cell.at; label[k] = cell.label and cell.label[k] or k end
         end
         local base_prompt_template = params.prompt
-        for k, v in pairs(variant.fields) do params[k] = v; at[k] = variant.field_at[k] end
+        for k, v in pairs(variant.fields) do
+          params[k] = v; at[k] = variant.field_at[k]; label[k] = "compare." .. variant.name .. "." .. k
+        end
         if params.seed == "auto" then
           params.seed = tonumber(core.sha256(cell.id .. "/" .. sample):sub(1, 7), 16)
         end
@@ -246,7 +249,7 @@ function M.jobs(r, problems)
         local bad, duration = rules.check(params)
         for _, p in ipairs(bad) do
           local top = p.field:match("^[%w_]+")
-          problem(at[top] or loc.of(r.raw), p.field, p.rule)
+          problem(at[top] or loc.of(r.raw), (label[top] or top) .. p.field:sub(#top + 1), p.rule)
         end
 
         local out, err = template.render(r.output, lookup, safe_component)
@@ -257,7 +260,10 @@ function M.jobs(r, problems)
           out = "?"
         else
           local why = check_output(out)
-          if why then problem(r.output_at, "output", why) end
+          if why then
+            bad_paths = bad_paths + 1
+            if bad_paths == 1 then first_bad_path = why end
+          end
         end
 
         local id = "j" .. hash({ params = params, sample = sample, variant = variant.name }, 15)
@@ -267,13 +273,21 @@ function M.jobs(r, problems)
           credits = #bad == 0 and rules.price(params, duration) or 0, duration = duration,
         }
         if outputs[out] and out ~= "?" then
-          problem(r.output_at, "output", string.format("jobs %d and %d both write %s (add {sample}, {variant} or an axis to the template)",
-            outputs[out], job.index, out))
+          collisions = collisions + 1
+          if collisions == 1 then first_collision = { outputs[out], job.index, out } end
         end
         outputs[out] = job.index
         jobs[#jobs + 1] = job
       end
     end
+  end
+  if first_bad_path then
+    problem(r.output_at, "output", first_bad_path .. (bad_paths > 1 and string.format(" (and %d more)", bad_paths - 1) or ""))
+  end
+  if first_collision then
+    problem(r.output_at, "output", string.format("jobs %d and %d both write %s%s; add {sample}, {variant} or an axis to the template",
+      first_collision[1], first_collision[2], first_collision[3],
+      collisions > 1 and string.format(" (%d collisions in all)", collisions) or ""))
   end
   return jobs
 end

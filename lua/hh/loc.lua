@@ -21,9 +21,12 @@ function M.register_yaml(doc, marks, file)
     if type(t) ~= "table" or seen[t] then return end
     seen[t] = true
     local m = marks[t]
-    local w = { at = m and fmt(file, m.line, m.col) or file, keys = {}, items = {} }
+    local w = { at = m and fmt(file, m.line, m.col) or file, keys = {}, items = {}, keypos = {} }
     if m and m.keys then
-      for k, p in pairs(m.keys) do w.keys[k] = fmt(file, p.vline or p.line, p.vcol or p.col) end
+      for k, p in pairs(m.keys) do
+        w.keys[k] = fmt(file, p.vline or p.line, p.vcol or p.col)
+        w.keypos[k] = fmt(file, p.line, p.col)
+      end
     end
     if m and m.items then
       for i, p in pairs(m.items) do w.items[i] = fmt(file, p.line, p.col) end
@@ -61,6 +64,13 @@ function M.key(t, k)
   return w.keys[k] or w.at
 end
 
+-- Position of the key k itself (for "unknown key" problems).
+function M.keypos(t, k)
+  local w = where[t]
+  if not w then return "?" end
+  return (w.keypos and w.keypos[k]) or w.keys[k] or w.at
+end
+
 function M.item(t, i)
   local w = where[t]
   if not w then return "?" end
@@ -88,6 +98,8 @@ function M.copy_key(new, k, src)
     where[new] = w
   end
   w.keys[k] = M.key(src, k)
+  w.keypos = w.keypos or {}
+  w.keypos[k] = M.keypos(src, k)
 end
 
 function M.set(t, at)

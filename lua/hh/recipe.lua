@@ -57,6 +57,15 @@ function M.suggest(name, known)
   return best and string.format(" (did you mean '%s'?)", best) or ""
 end
 
+-- A sandbox message without its position and "when:" prefix (the problem
+-- line already says where and which field).
+function M.expression_error(err, at)
+  err = tostring(err)
+  local prefix = at .. ": "
+  if err:sub(1, #prefix) == prefix then err = err:sub(#prefix + 1) end
+  return (err:gsub("^when: ", ""))
+end
+
 local Problems = {}
 Problems.__index = Problems
 
@@ -65,6 +74,11 @@ function M.problems()
 end
 
 function Problems:add(at, field, rule)
+  local key = tostring(at) .. "\0" .. tostring(field) .. "\0" .. tostring(rule)
+  local seen = rawget(self, "seen") or {}
+  rawset(self, "seen", seen)
+  if seen[key] then return end
+  seen[key] = true
   self[#self + 1] = { at = at, field = field, rule = rule }
 end
 
@@ -115,10 +129,15 @@ local function read_recipe(path, problems, opts)
     }
     for k, v in pairs(opts.lua_api or {}) do api[k] = v end
     local env = sandbox.recipe_env({ api = api, trust = opts.trust, run_dir = opts.run_dir })
+    local function add_lua_error(e)
+      e = tostring(e)
+      local at, msg = e:match("^(.-:%d+): (.*)$")
+      problems:add(at or path, nil, msg or e)
+    end
     local chunk, err = sandbox.load_recipe(path, env)
-    if not chunk then problems:add(path, nil, err) return nil end
+    if not chunk then add_lua_error(err) return nil end
     local ok, res = pcall(chunk)
-    if not ok then problems:add(path, nil, tostring(res)) return nil end
+    if not ok then add_lua_error(res) return nil end
     if not captured then
       if type(res) == "table" then captured, line = res, nil
       else problems:add(path, nil, "a Lua recipe must call recipe{...} (or return its table)") return nil end
@@ -131,7 +150,11 @@ local function read_recipe(path, problems, opts)
   if not text then problems:add(path, nil, "cannot read: " .. tostring(err)) return nil end
   local doc, marks = yaml.load(text, path, opts.limits)
   if doc == nil then
-    for _, e in ipairs(marks) do problems:add(e:match("^(.-:%d+:%d+): ") or path, nil, e:match("^.-:%d+:%d+: (.*)$") or e) end
+    for _, e in ipairs(marks) do
+      local at, msg = e:match("^(.-:%d+:%d+): (.*)$")
+      if not at and e:sub(1, #path + 2) == path .. ": " then at, msg = path, e:sub(#path + 3) end
+      problems:add(at or path, nil, msg or e)
+    end
     return nil
   end
   if type(doc) ~= "table" or doc == yaml.null then
@@ -208,7 +231,8 @@ local function load_with_extends(path, problems, opts, chain)
       problems:add(at, "extends", "must be a path relative to this recipe (" .. e .. " is absolute)")
     else
       local sub_opts = setmetatable({ extends_at = at }, { __index = opts })
-      local base = load_with_extends(dirname(path) .. "/" .. e, problems, sub_opts, chain)
+      local dir = dirname(path)
+      local base = load_with_extends(dir == "." and e or dir .. "/" .. e, problems, sub_opts, chain)
       if base then merged = merged and merge(merged, base) or base end
     end
   end
@@ -233,7 +257,7 @@ local function check_field_map(problems, t, field, null, allow_unknown)
   end
   for _, k in ipairs(loc.keys(t)) do
     if not allow_unknown and not M.FIELDS[k] then
-      problems:add(loc.key(t, k), field .. "." .. k, "not an API field" .. M.suggest(k, M.FIELDS)
+      problems:add(loc.keypos(t, k), field .. "." .. k, "not an API field" .. M.suggest(k, M.FIELDS)
         .. "; put fields only some hosts know under extra:")
     end
     if t[k] == null then problems:add(loc.key(t, k), field .. "." .. k, "must have a value") end
@@ -245,7 +269,7 @@ local function check(raw, problems, null, path)
   local r = { file = path, raw = raw, null = null }
   for _, k in ipairs(loc.keys(raw)) do
     if not M.TOP[k] then
-      problems:add(loc.key(raw, k), k, "unknown key" .. M.suggest(k, M.TOP))
+      problems:add(loc.keypos(raw, k), k, "unknown key" .. M.suggest(k, M.TOP))
     end
   end
   if raw.hh ~= nil and raw.hh ~= M.VERSION then
@@ -280,17 +304,32 @@ local function check(raw, problems, null, path)
   end
 
   -- fields: top level, then defaults underneath
-  r.fields, r.field_at = {}, {}
+  r.fields, r.field_at, r.field_label = {}, {}, {}
   if raw.defaults ~= nil and (type(raw.defaults) ~= "table" or raw.defaults[1] ~= nil) then
     problems:add(loc.key(raw, "defaults"), "defaults", "must be a mapping of API fields")
   elseif raw.defaults then
     check_field_map(problems, raw.defaults, "defaults", null, false)
     for k, v in pairs(raw.defaults) do
-      if M.FIELDS[k] and v ~= null then r.fields[k] = v; r.field_at[k] = loc.key(raw.defaults, k) end
+      if M.FIELDS[k] and v ~= null then
+        r.fields[k] = v; r.field_at[k] = loc.key(raw.defaults, k); r.field_label[k] = "defaults." .. k
+      end
     end
   end
   for k in pairs(M.FIELDS) do
-    if raw[k] ~= nil and raw[k] ~= null then r.fields[k] = raw[k]; r.field_at[k] = loc.key(raw, k) end
+    if raw[k] ~= nil and raw[k] ~= null then r.fields[k] = raw[k]; r.field_at[k] = loc.key(raw, k); r.field_label[k] = k end
+  end
+  -- Each field on its own (an axis may override it in every job, but a
+  -- wrong value written down is still wrong).
+  for k, v in pairs(r.fields) do
+    if k ~= "prompt" and k ~= "first_frame" and k ~= "last_frame" and k ~= "multi_prompt" and k ~= "seed" then
+      local probe = { prompt = "x", [k] = v }
+      if k == "image_urls" and type(v) == "table" then probe.multi_shots = r.fields.multi_shots end
+      for _, p in ipairs(rules.check(probe)) do
+        if p.field:match("^[%w_]+") == k then
+          problems:add(r.field_at[k], (r.field_label[k] or k) .. p.field:sub(#k + 1), p.rule)
+        end
+      end
+    end
   end
   r.extra = {}
   if raw.extra ~= nil then
@@ -334,7 +373,7 @@ local function check(raw, problems, null, path)
       local from, to, step = v.from, v.to, v.step
       for _, kk in ipairs(loc.keys(v)) do
         if kk ~= "from" and kk ~= "to" and kk ~= "step" then
-          problems:add(loc.key(v, kk), field .. "." .. kk, "unknown range key" .. M.suggest(kk, { from = 1, to = 1, step = 1 }))
+          problems:add(loc.keypos(v, kk), field .. "." .. kk, "unknown range key" .. M.suggest(kk, { from = 1, to = 1, step = 1 }))
         end
       end
       if type(from) ~= "number" or type(to) ~= "number" or type(step) ~= "number" then
@@ -476,7 +515,7 @@ local function check(raw, problems, null, path)
         local field = list == v and string.format("%s[%d]", key, i - 1) or key
         if type(c) == "string" then
           local fn, err = require("hh.sandbox").expression(c, at)
-          if not fn then problems:add(at, field, err:gsub("^" .. at:gsub("%p", "%%%0") .. ": ", ""))
+          if not fn then problems:add(at, field, M.expression_error(err, at))
           else r[key][#r[key] + 1] = { expr = fn, text = c, at = at, field = field } end
         elseif type(c) == "table" and c[1] == nil and next(c) then
           r[key][#r[key] + 1] = { pattern = c, at = at, field = field }
@@ -503,6 +542,7 @@ local function check(raw, problems, null, path)
   end
   check_int(problems, raw, "samples", 1, 1000)
   r.samples = math.tointeger(raw.samples) or 1
+  if r.samples < 1 or r.samples > 1000 then r.samples = 1 end
 
   -- compare: variants
   r.variants = {}
@@ -553,7 +593,7 @@ local function check(raw, problems, null, path)
         else
           for _, k in ipairs(loc.keys(rule)) do
             if k ~= "when" and k ~= "max" and k ~= "set" then
-              problems:add(loc.key(rule, k), field .. "." .. k, "unknown key" .. M.suggest(k, { when = 1, max = 1, set = 1 }))
+              problems:add(loc.keypos(rule, k), field .. "." .. k, "unknown key" .. M.suggest(k, { when = 1, max = 1, set = 1 }))
             end
           end
           local R = { index = i, at = at, field = field, max = 1, set = {}, set_at = {} }
@@ -569,13 +609,21 @@ local function check(raw, problems, null, path)
                 problems:add(wat, field .. ".when", "must be a failure class, a list of them, or an expression")
               elseif M.CLASSES[c] then
                 R.classes[c] = true
-              elseif type(w) == "table" then
-                problems:add(loc.item(w, j), string.format("%s.when[%d]", field, j - 1), "unknown failure class" .. M.suggest(c, M.CLASSES))
+              elseif type(w) == "table" or c:match("^[%a_][%w_]*$") then
+                -- A bare word is meant as a class, not as an expression.
+                local names = {}
+                for k in pairs(M.CLASSES) do names[#names + 1] = k end
+                table.sort(names)
+                local cat = type(w) == "table" and loc.item(w, j) or wat
+                local cf = type(w) == "table" and string.format("%s.when[%d]", field, j - 1) or field .. ".when"
+                local hint = M.suggest(c, M.CLASSES)
+                problems:add(cat, cf, "unknown failure class '" .. c .. "'" .. (hint ~= "" and hint
+                  or " (one of " .. table.concat(names, ", ") .. ", or an expression)"))
               else
                 local fn, err = require("hh.sandbox").expression(c, wat)
                 if not fn then
                   local m = M.suggest(c, M.CLASSES)
-                  problems:add(wat, field .. ".when", (err:gsub("^" .. wat:gsub("%p", "%%%0") .. ": ", "")) .. m)
+                  problems:add(wat, field .. ".when", M.expression_error(err, wat) .. m)
                 else
                   R.expr, R.text = fn, c
                 end
@@ -609,7 +657,7 @@ local function check(raw, problems, null, path)
   if raw.budget ~= nil and (type(raw.budget) ~= "number" or raw.budget < 0) then
     problems:add(loc.key(raw, "budget"), "budget", "must be a number of credits (0 or more)")
   end
-  r.budget = type(raw.budget) == "number" and raw.budget or nil
+  r.budget = type(raw.budget) == "number" and raw.budget >= 0 and raw.budget or nil
   r.budget_at = loc.key(raw, "budget")
   check_int(problems, raw, "concurrency", 1, 4096)
   r.concurrency = math.tointeger(raw.concurrency)

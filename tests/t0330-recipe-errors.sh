@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# hh check reports every problem of a recipe at once, each as
+# file:line:column: field: rule, before anything is sent: types, unknown keys
+# (with "did you mean"), placeholders, extends cycles, ranges, multi-shot
+# totals, zip lengths, path escapes, collisions, budget, YAML bombs and
+# depth, rerun rules, sandboxed Lua recipes.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-hh.sh"
+start_sim --time-scale 0.001
+hh_env
+cd "$SCRATCH"
+
+# check_is FILE EXPECTED-STDERR DESCRIPTION
+check_is() {
+    run_hh check "$1"
+    is "$RC" 2 "$3: exit 2"
+    is "$ERR" "$2" "$3"
+}
+
+cat > types.yaml <<'Y'
+hh: 2
+name: "bad name!"
+prompt: 42
+durration: 5
+duration: 20
+cfg_scale: 1.5
+mode: fast
+sweep:
+  time: []
+  cfg_scale: [0.2, 3]
+  style: {from: 1, to: 0, step: 1}
+samples: 0
+compare:
+  a: 7
+budget: -1
+concurrency: 0
+Y
+check_is types.yaml "types.yaml:1:5: hh: must be 1 (the recipe format version)
+types.yaml:2:7: name: must be letters, digits, '.', '_' and '-' (it names the run directory)
+types.yaml:3:9: prompt: must be a string
+types.yaml:4:1: durration: unknown key (did you mean 'duration'?)
+types.yaml:5:11: duration: must be a whole number of seconds from 3 to 15
+types.yaml:6:12: cfg_scale: must be a number from 0 to 1
+types.yaml:7:7: mode: must be \"std\" or \"pro\"
+types.yaml:9:9: sweep.time: must not be empty
+types.yaml:10:14: cfg_scale: must be a number from 0 to 1
+types.yaml:11:10: sweep.style: a range needs step > 0 and to >= from
+types.yaml:12:10: samples: must be a whole number from 1 to 1000
+types.yaml:14:6: compare.a: must be a prompt or a mapping of fields
+types.yaml:15:9: budget: must be a number of credits (0 or more)
+types.yaml:16:14: concurrency: must be a whole number from 1 to 4096
+hh: types.yaml: 14 problems; nothing was sent" "types and ranges, all at once, in file order"
+
+cat > more.yaml <<'Y'
+prompt: "{time} clip"
+defaults: {duraton: 5, sound: yes}
+sweep:
+  time: [dawn, dusk]
+zip:
+  look:
+    style: [a, b]
+    grade: [x]
+rows:
+  - {time: dawn}
+sample: 10
+multi_prompt:
+  - {prompt: "one", duration: 9}
+  - {prompt: "two", duration: 9}
+rerun:
+  - when: flaky
+  - when: "size <"
+    max: 20
+    sett: {mode: pro}
+include: "time =="
+output: "../{time}.mp4"
+Y
+check_is more.yaml "more.yaml:2:12: defaults.duraton: not an API field (did you mean 'duration'?); put fields only some hosts know under extra:
+more.yaml:2:31: defaults.sound: must be true or false
+more.yaml:8:12: zip.look.grade: has 1 values but style has 2: axes of a zip group advance together
+more.yaml:11:9: sample: asks for 10 cells but the sweep has 5
+more.yaml:13:3: multi_prompt: shot durations add up to 18 s; the total must be from 3 to 15 s
+more.yaml:16:11: rerun[0].when: unknown failure class 'flaky' (one of any, failed, invalid, policy, quota, timeout, transient, unknown, or an expression)
+more.yaml:17:11: rerun[1].when: unexpected symbol near ')'
+more.yaml:18:10: rerun[1].max: must be a whole number from 1 to 10
+more.yaml:19:5: rerun[1].sett: unknown key (did you mean 'set'?)
+more.yaml:20:10: include: unexpected symbol near ')'
+more.yaml:21:9: output: must stay inside the run directory (../dawn.mp4 has an empty, '.' or '..' part) (and 4 more)
+more.yaml:21:9: output: jobs 1 and 3 both write ../dawn.mp4 (3 collisions in all); add {sample}, {variant} or an axis to the template
+hh: more.yaml: 12 problems; nothing was sent" "zip lengths, sample size, multi-shot totals, rerun rules, expressions, path escapes, collisions"
+
+cat > place.yaml <<'Y'
+prompt: "a {tim} at {place}"
+sweep:
+  time: [dawn]
+  place: [sea]
+output: "/abs/{time}-{palce}.mp4"
+Y
+check_is place.yaml "place.yaml:1:9: prompt: unknown placeholder {tim} (did you mean 'time'?)
+place.yaml:5:9: output: unknown placeholder {palce} (did you mean 'place'?)
+hh: place.yaml: 2 problems; nothing was sent" "unknown placeholders, with suggestions"
+sed -i 's/{palce}/{place}/' place.yaml
+run_hh check place.yaml
+like "$ERR" "place.yaml:5:9: output: must stay inside the run directory \(/abs/dawn-sea.mp4 is absolute\)" "an absolute output path is refused"
+
+mkdir -p team
+printf 'extends: team/b.yaml\nprompt: x\n' > a.yaml
+printf 'extends: c.yaml\n' > team/b.yaml
+printf 'extends: ../a.yaml\n' > team/c.yaml
+check_is a.yaml "team/c.yaml:1:10: extends: cycle: a.yaml -> team/b.yaml -> team/c.yaml -> a.yaml
+hh: a.yaml: 1 problem; nothing was sent" "an extends cycle names every file on it"
+printf 'extends: /etc/hh.yaml\nprompt: x\n' > abs.yaml
+run_hh check abs.yaml
+is "$ERR" "abs.yaml:1:10: extends: must be a path relative to this recipe (/etc/hh.yaml is absolute)
+hh: abs.yaml: 1 problem; nothing was sent" "extends must be relative"
+printf 'extends: nowhere.yaml\nprompt: x\n' > missing.yaml
+run_hh check missing.yaml
+like "$ERR" "^nowhere.yaml: cannot read: nowhere.yaml: No such file or directory" "a missing base file is named"
+
+printf 'prompt: "{time}"\nsweep:\n  time: [dawn, dusk]\noutput: "{time}.mp4"\nbudget: 500\nrerun:\n  - when: failed\n    max: 2\n    set: {mode: pro}\n' > budget.yaml
+check_is budget.yaml "budget.yaml:5:9: budget: the worst case is 2200 credits (600 without reruns), above the budget of 500
+hh: budget.yaml: 1 problem; nothing was sent" "a worst case above the budget is refused at check time"
+run_hh run budget.yaml
+is "$RC" 2 "hh run refuses it too"
+is "$(jqv "$(sim_stats)" '[.requests.generate[]] | add // 0')" 0 "and nothing reached the host"
+
+python3 - > bomb.yaml <<'P'
+print('a: &a [x, x, x, x, x, x, x, x, x, x]')
+for c in 'bcdefghij':
+    p = chr(ord(c) - 1)
+    print(f'{c}: &{c} [' + ', '.join(['*' + p] * 10) + ']')
+print('prompt: x')
+P
+check_is bomb.yaml "bomb.yaml:5:36: aliases expand to more than 100000 nodes
+hh: bomb.yaml: 1 problem; nothing was sent" "a billion-laughs recipe is refused"
+python3 -c "print('prompt: x'); print('vars:'); print('  v: ' + '['*70 + ']'*70)" > deep.yaml
+check_is deep.yaml "deep.yaml:3:68: nesting deeper than 64 levels
+hh: deep.yaml: 1 problem; nothing was sent" "deep nesting is refused"
+head -c 1100000 /dev/zero | tr '\0' '#' > big.yaml
+run_hh check big.yaml
+like "$ERR" "^big.yaml: the file is larger than 1048576 bytes" "an oversized recipe is refused"
+
+printf 'recipe { prompt = "x", output = io.open("/etc/passwd"):read("l") }\n' > esc.lua
+check_is esc.lua "esc.lua:1: unknown global 'io'
+hh: esc.lua: 1 problem; nothing was sent" "a Lua recipe cannot open files"
+printf 'recipe { prompt = "x" }\nos.execute("touch pwned")\n' > esc2.lua
+run_hh check esc2.lua
+like "$ERR" "^esc2.lua:2: " "nor run commands"
+ok "$(test ! -e pwned; echo $?)" "(nothing ran)"
+run_hh check esc2.lua --trust
+is "$RC" 0 "--trust gives a Lua recipe the whole environment"
+printf 'prompt: x\nafter: "say hi"\n' > after.yaml
+check_is after.yaml "after.yaml:2:8: after: must be a function (only Lua recipes can have one)
+hh: after.yaml: 1 problem; nothing was sent" "only Lua recipes have after()"
+
+printf 'prompt: x\nsweep:\n  sample: [1, 2]\n' > reserved.yaml
+check_is reserved.yaml "reserved.yaml:3:11: sweep.sample: 'sample' is reserved
+hh: reserved.yaml: 1 problem; nothing was sent" "reserved names cannot be axes"
+printf 'prompt: "{t}"\nsweep:\n  t: [a]\nrows:\n  - {t: a}\n' > dup.yaml
+check_is dup.yaml "dup.yaml:5:5: rows[0]: repeats a cell already in the sweep (sweep)
+hh: dup.yaml: 1 problem; nothing was sent" "a row that repeats a grid cell"
+printf 'prompt: "{t}"\nsweep:\n  t: [a, b]\ninclude: "t == undefined_name"\n' > unk.yaml
+check_is unk.yaml "unk.yaml:4:10: include: unknown name 'undefined_name'
+hh: unk.yaml: 1 problem; nothing was sent" "an expression naming an unknown variable"
+done_testing
