@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bind.h"
+#include "canonical_json.h"
 #include "loop.h"
 #include "version.h"
 #include "xfer.h"
@@ -721,15 +722,26 @@ static int l_versions(lua_State *L)
 
 static int l_sha256(lua_State *L)
 {
+    /* Fetched once: OpenSSL 3 looks the algorithm up on every EVP_sha256(). */
+    static EVP_MD *sha256;
+    static EVP_MD_CTX *ctx;
     size_t len;
     const char *data = luaL_checklstring(L, 1, &len);
     unsigned char md[32];
     unsigned int mdlen = 0;
     char hex[65];
-    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+    if (!sha256)
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!ctx)
+        ctx = EVP_MD_CTX_new();
+    if (!sha256 || !ctx || !EVP_DigestInit_ex(ctx, sha256, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
+        !EVP_DigestFinal_ex(ctx, md, &mdlen))
         return luaL_error(L, "sha256 failed");
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
     lua_pushlstring(L, hex, 64);
     return 1;
 }
@@ -754,7 +766,15 @@ static int l_random_hex(lua_State *L)
     return 1;
 }
 
+/* core.canonical(value) -> canonical JSON text, or nil and a message. */
+static int l_canonical(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    return canonical_json(L, 1);
+}
+
 static const luaL_Reg core_functions[] = {
+    {"canonical", l_canonical},
     {"versions", l_versions},
     {"sha256", l_sha256},
     {"random_hex", l_random_hex},

@@ -74,6 +74,9 @@ end
 
 -- Loads, expands and prices a recipe: r, jobs, min, worst, problems.
 function M.prepare(path, opts)
+  -- Expansion makes many small tables that all stay alive: a lazier collector
+  -- saves a third of its time; the run itself goes back to hh's tighter one.
+  collectgarbage("incremental", 400, 400)
   local r, problems = recipe.load(path, opts)
   local jobs, min, worst = {}, 0, 0
   if r then
@@ -85,6 +88,7 @@ function M.prepare(path, opts)
     end
   end
   sort_problems(problems)
+  collectgarbage("incremental", 120, 300)
   return r, jobs, min, worst, problems
 end
 

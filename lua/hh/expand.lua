@@ -134,6 +134,7 @@ end
 
 -- One path component from a value: nothing in it can leave the directory.
 local function safe_component(s)
+  if not s:find("[%c/\\.]") and s ~= "" then return s end
   s = s:gsub("[%c]", ""):gsub("[/\\]", "_"):gsub("%.%.+", "_")
   if s:sub(1, 1) == "." then s = "_" .. s:sub(2) end
   if s == "" then s = "_" end
@@ -172,49 +173,68 @@ function M.jobs(r, problems)
   for k in pairs(recipe.RESERVED) do known[k] = true end
   for k in pairs(FIELDS) do known[k] = true end
 
+  -- Where a job's field came from, for a message: worked out only when
+  -- there is a problem, so the common case pays nothing for it.
+  local function origin(cell, variant, k)
+    if variant.fields[k] ~= nil then return variant.field_at[k], "compare." .. variant.name .. "." .. k end
+    if FIELDS[k] and cell.values[k] ~= nil then return cell.at, k end
+    if r.fields[k] ~= nil then return r.field_at[k], r.field_label[k] or k end
+    if r.extra[k] ~= nil then return r.field_at[k], "extra." .. k end
+    return loc.of(r.raw), k
+  end
+
+  -- One lookup for every template, reading the job being built.
+  local cur_cell, cur_sample, cur_variant, cur_params, cur_prompt
+  local vars, name = r.vars, r.name
+  local function lookup(key)
+    local v = cur_cell.values[key]
+    if v ~= nil then return v end
+    v = vars[key]
+    if v ~= nil then return v end
+    if key == "cell" then return cur_cell.id end
+    if key == "sample" then return cur_sample end
+    if key == "variant" then return cur_variant.name end
+    if key == "name" then return name end
+    if key == "prompt" then return cur_prompt end
+    return cur_params[key]
+  end
+  local function render(field, s, at)
+    local out, err = template.render(s, lookup)
+    if out then return out end
+    local missing = err:match("^unknown placeholder {(.-)}$")
+    if missing then err = err .. recipe.suggest(missing, known) end
+    problem(at or (origin(cur_cell, cur_variant, field)), field, err)
+    return s
+  end
+
+  local extra, fields, variants, output = r.extra, r.fields, r.variants, r.output
+  local output_checked, output_literal_bad = false, false
+  local has_extra = next(extra) ~= nil
   for _, cell in ipairs(cells) do
+    local cell_fields = nil
+    for k, v in pairs(cell.values) do
+      if FIELDS[k] then cell_fields = cell_fields or {}; cell_fields[k] = v end
+    end
     for sample = 1, r.samples do
-      for _, variant in ipairs(r.variants) do
-        local params, at, label = {}, {}, {}
-        for k, v in pairs(r.extra) do params[k] = v; at[k] = r.field_at[k]; label[k] = "extra." .. k end
-        for k, v in pairs(r.fields) do params[k] = v; at[k] = r.field_at[k]; label[k] = r.field_label[k] end
-        for k, v in pairs(cell.values) do
-          if FIELDS[k] then params[k] = v; at[k] = cell.value_at and cell.value_at[k] or cell.at; label[k] = cell.label and cell.label[k] or k end
-        end
+      for _, variant in ipairs(variants) do
+        local params = {}
+        if has_extra then for k, v in pairs(extra) do params[k] = v end end
+        for k, v in pairs(fields) do params[k] = v end
+        if cell_fields then for k, v in pairs(cell_fields) do params[k] = v end end
         local base_prompt_template = params.prompt
-        for k, v in pairs(variant.fields) do
-          params[k] = v; at[k] = variant.field_at[k]; label[k] = "compare." .. variant.name .. "." .. k
-        end
+        for k, v in pairs(variant.fields) do params[k] = v end
         if params.seed == "auto" then
           params.seed = tonumber(core.sha256(cell.id .. "/" .. sample):sub(1, 7), 16)
         end
+        cur_cell, cur_sample, cur_variant, cur_params, cur_prompt = cell, sample, variant, params, nil
 
-        local ctx = { cell = cell.id, sample = sample, variant = variant.name, name = r.name }
-        local function lookup(name)
-          local v = cell.values[name]
-          if v == nil then v = r.vars[name] end
-          if v == nil then v = ctx[name] end
-          if v == nil and name ~= "prompt" then v = params[name] end
-          return v
-        end
-        local function render(field, s, where)
-          local out, err = template.render(s, lookup)
-          if not out then
-            local missing = err:match("^unknown placeholder {(.-)}$")
-            if missing then err = err .. recipe.suggest(missing, known) end
-            problem(where or at[field] or "?", field, err)
-            return s
-          end
-          return out
-        end
         -- {prompt} in a variant's prompt is the recipe's own prompt, rendered.
-        local base_prompt
         if type(base_prompt_template) == "string" then
-          base_prompt = render("prompt", base_prompt_template, r.field_at.prompt)
+          cur_prompt = render("prompt", base_prompt_template, r.field_at.prompt)
         end
-        ctx.prompt = base_prompt
         for k in pairs(STRING_FIELDS) do
-          if type(params[k]) == "string" then params[k] = render(k, params[k]) end
+          local v = params[k]
+          if type(v) == "string" then params[k] = render(k, v) end
         end
         if type(params.image_urls) == "table" then
           local urls = {}
@@ -225,10 +245,10 @@ function M.jobs(r, problems)
           local shots = {}
           for i, shot in ipairs(params.multi_prompt) do
             if type(shot) == "table" then
-              local s = {}
-              for k, v in pairs(shot) do s[k] = v end
-              if type(s.prompt) == "string" then s.prompt = render("multi_prompt", s.prompt) end
-              shots[i] = s
+              local sh = {}
+              for k, v in pairs(shot) do sh[k] = v end
+              if type(sh.prompt) == "string" then sh.prompt = render("multi_prompt", sh.prompt) end
+              shots[i] = sh
             else
               shots[i] = shot
             end
@@ -238,10 +258,10 @@ function M.jobs(r, problems)
         end
         if params.first_frame ~= nil or params.last_frame ~= nil then
           if params.image_urls ~= nil then
-            problem(at.first_frame or at.last_frame, "first_frame", "give image_urls or first_frame/last_frame, not both")
+            local at = origin(cell, variant, params.first_frame ~= nil and "first_frame" or "last_frame")
+            problem(at, "first_frame", "give image_urls or first_frame/last_frame, not both")
           else
             params.image_urls = { params.first_frame, params.last_frame }
-            at.image_urls = at.first_frame or at.last_frame
           end
           params.first_frame, params.last_frame = nil, nil
         end
@@ -249,35 +269,44 @@ function M.jobs(r, problems)
         local bad, duration = rules.check(params)
         for _, p in ipairs(bad) do
           local top = p.field:match("^[%w_]+")
-          problem(at[top] or loc.of(r.raw), (label[top] or top) .. p.field:sub(#top + 1), p.rule)
+          if top == "image_urls" and params.image_urls and (fields.first_frame or fields.last_frame
+              or variant.fields.first_frame or variant.fields.last_frame or cell.values.first_frame) then
+            top = fields.first_frame and "first_frame" or "last_frame"
+          end
+          local at, label = origin(cell, variant, top)
+          problem(at, label .. p.field:sub(#(p.field:match("^[%w_]+")) + 1), p.rule)
         end
 
-        local out, err = template.render(r.output, lookup, safe_component)
+        local out, err = template.render(output, lookup, safe_component)
         if not out then
           local missing = err:match("^unknown placeholder {(.-)}$")
           if missing then err = err .. recipe.suggest(missing, known) end
           problem(r.output_at, "output", err)
           out = "?"
-        else
+        elseif not output_checked or output_literal_bad then
+          -- Values are made safe (safe_component), so only the template's own
+          -- text can make a bad path: check every job only if it does.
           local why = check_output(out)
           if why then
             bad_paths = bad_paths + 1
             if bad_paths == 1 then first_bad_path = why end
+            output_literal_bad = true
           end
+          output_checked = true
         end
 
-        local id = "j" .. hash({ params = params, sample = sample, variant = variant.name }, 15)
-        local job = {
-          index = #jobs + 1, id = id, cell = cell.id, cell_values = cell.values, sample = sample,
+        local id = "j" .. core.sha256(core.canonical(params) .. "\n" .. sample .. "\n" .. variant.name):sub(1, 15)
+        local index = #jobs + 1
+        if outputs[out] and out ~= "?" then
+          collisions = collisions + 1
+          if collisions == 1 then first_collision = { outputs[out], index, out } end
+        end
+        outputs[out] = index
+        jobs[index] = {
+          index = index, id = id, cell = cell.id, cell_values = cell.values, sample = sample,
           variant = variant.name, params = params, output = out,
           credits = #bad == 0 and rules.price(params, duration) or 0, duration = duration,
         }
-        if outputs[out] and out ~= "?" then
-          collisions = collisions + 1
-          if collisions == 1 then first_collision = { outputs[out], job.index, out } end
-        end
-        outputs[out] = job.index
-        jobs[#jobs + 1] = job
       end
     end
   end

@@ -50,9 +50,12 @@ M.is_array = is_array
 
 -- Returns the list of problems ({field=, rule=}), empty when the request is
 -- valid. The total clip duration is the second result.
+local problems_of -- the list bad() appends to; set by M.check
+local function bad(field, rule) problems_of[#problems_of + 1] = { field = field, rule = rule } end
+
 function M.check(p)
   local problems = {}
-  local function bad(field, rule) problems[#problems + 1] = { field = field, rule = rule } end
+  problems_of = problems
   if type(p) ~= "table" then
     bad("params", "must be a table")
     return problems

@@ -64,39 +64,45 @@ function M.names(s)
   return names
 end
 
-local parsed = {}
-local parsed_count = 0
+-- Templates are compiled once into Lua functions: a sweep renders the
+-- same few templates for every job.
+local compiled, compiled_count = {}, 0
 
--- Parsing is cached: a sweep renders the same few templates many times.
-local function parse_cached(s)
-  local p = parsed[s]
-  if p then return p end
+local function compile(s)
   local parts, err = M.parse(s)
   if not parts then return nil, err end
-  if parsed_count > 10000 then parsed, parsed_count = {}, 0 end
-  parsed[s] = parts
-  parsed_count = parsed_count + 1
-  return parts
+  local code, pieces = { "local format = ...\nreturn function(lookup, escape)\n" }, {}
+  for i, p in ipairs(parts) do
+    if p.text then
+      pieces[#pieces + 1] = string.format("%q", p.text)
+    else
+      local v = "v" .. i
+      code[#code + 1] = string.format(
+        "local %s = lookup(%q)\nif %s == nil then return nil, %q end\n" ..
+        "if type(%s) ~= 'string' then %s = format(%s) end\nif escape then %s = escape(%s) end\n",
+        v, p.name, v, "unknown placeholder {" .. p.name .. "}", v, v, v, v, v)
+      pieces[#pieces + 1] = v
+    end
+  end
+  code[#code + 1] = "return " .. (#pieces > 0 and table.concat(pieces, " .. ") or '""') .. "\nend\n"
+  local chunk = assert(load(table.concat(code), "=template", "t", { type = type }))
+  return chunk(M.format)
 end
 
 -- Fills a template: lookup(name) gives a value (nil: unknown name, an
 -- error); escape, when given, rewrites each value's text (file names).
 function M.render(s, lookup, escape)
   if not s:find("[{}]") then return s end
-  local parts, err = parse_cached(s)
-  if not parts then return nil, err end
-  local out = {}
-  for _, p in ipairs(parts) do
-    if p.text then
-      out[#out + 1] = p.text
-    else
-      local v = lookup(p.name)
-      if v == nil then return nil, string.format("unknown placeholder {%s}", p.name) end
-      local t = M.format(v)
-      out[#out + 1] = escape and escape(t) or t
-    end
+  local fn = compiled[s]
+  if not fn then
+    local err
+    fn, err = compile(s)
+    if not fn then return nil, err end
+    if compiled_count > 10000 then compiled, compiled_count = {}, 0 end
+    compiled[s] = fn
+    compiled_count = compiled_count + 1
   end
-  return table.concat(out)
+  return fn(lookup, escape)
 end
 
 return M

@@ -1,0 +1,276 @@
+/* canonical_json.c - Lua values to canonical JSON: object keys sorted
+ * bytewise, integral numbers without a fraction, other numbers in their
+ * shortest round-trip form, strings with only the escapes JSON requires.
+ * The same value always gives the same bytes, so its SHA-256 can name a job.
+ * A table is an array when its keys are exactly 1..n; an empty table is []
+ * unless it carries hh.json's object metatable; cjson.null (a NULL light
+ * userdata) is null. */
+#include "canonical_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+#define MAX_KEYS_ON_STACK 32
+
+/* A plain growable buffer: luaL_Buffer would forbid the stack use below,
+ * and nothing here may raise a Lua error (it would leak this memory). */
+struct out {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void out_add(struct out *o, const char *s, size_t n)
+{
+    if (o->oom)
+        return;
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < o->len + n)
+            cap *= 2;
+        char *grown = realloc(o->p, cap);
+        if (!grown) {
+            o->oom = 1;
+            return;
+        }
+        o->p = grown;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+#define luaL_Buffer struct out
+#define luaL_addchar(o, c) do { char ch_ = (c); out_add((o), &ch_, 1); } while (0)
+#define luaL_addstring(o, s) out_add((o), (s), strlen(s))
+
+static void add_string(luaL_Buffer *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    luaL_addchar(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': luaL_addstring(b, "\\\""); break;
+        case '\\': luaL_addstring(b, "\\\\"); break;
+        case '\n': luaL_addstring(b, "\\n"); break;
+        case '\r': luaL_addstring(b, "\\r"); break;
+        case '\t': luaL_addstring(b, "\\t"); break;
+        case '\b': luaL_addstring(b, "\\b"); break;
+        case '\f': luaL_addstring(b, "\\f"); break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+                luaL_addstring(b, esc);
+            } else {
+                luaL_addchar(b, (char)c);
+            }
+        }
+    }
+    luaL_addchar(b, '"');
+}
+
+static int add_number(lua_State *L, luaL_Buffer *b, int idx)
+{
+    char buf[40];
+    if (lua_isinteger(L, idx)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
+    } else {
+        double d = lua_tonumber(L, idx);
+        if (!isfinite(d))
+            return -1;
+        if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+            snprintf(buf, sizeof buf, "%.0f", d);
+            if (strcmp(buf, "-0") == 0)
+                strcpy(buf, "0");
+        } else {
+            for (int prec = 15; prec <= 17; prec++) {
+                snprintf(buf, sizeof buf, "%.*g", prec, d);
+                if (strtod(buf, NULL) == d)
+                    break;
+            }
+        }
+    }
+    luaL_addstring(b, buf);
+    return 0;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    const struct canonical_key *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Is the table at idx a sequence 1..n? Returns n, or -1 if not. */
+static lua_Integer array_length(lua_State *L, int idx)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1)) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        lua_Integer k = lua_tointeger(L, -1);
+        if (k < 1 || k > n) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        count++;
+    }
+    return count == n ? n : -1;
+}
+
+static int encode(lua_State *L, luaL_Buffer *b, int idx, int depth, const char **err);
+
+static int encode_table(lua_State *L, luaL_Buffer *b, int idx, int depth, const char **err)
+{
+    if (depth > MAX_DEPTH) {
+        *err = "nested too deeply";
+        return -1;
+    }
+    if (!lua_checkstack(L, 6)) {
+        *err = "nested too deeply";
+        return -1;
+    }
+    lua_Integer n = array_length(L, idx);
+    if (n > 0) {
+        luaL_addchar(b, '[');
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1)
+                luaL_addchar(b, ',');
+            lua_rawgeti(L, idx, i);
+            int rc = encode(L, b, lua_gettop(L), depth + 1, err);
+            lua_pop(L, 1);
+            if (rc != 0)
+                return rc;
+        }
+        luaL_addchar(b, ']');
+        return 0;
+    }
+    if (n == 0) {
+        /* empty: [] unless marked as an object (hh.json.object()) */
+        int is_object = 0;
+        if (lua_getmetatable(L, idx)) {
+            lua_getfield(L, LUA_REGISTRYINDEX, "hh.json.object_mt");
+            is_object = lua_rawequal(L, -1, -2);
+            lua_pop(L, 2);
+        }
+        luaL_addstring(b, is_object ? "{}" : "[]");
+        return 0;
+    }
+    /* An object: collect the string keys, sort, emit. */
+    size_t count = 0, cap = MAX_KEYS_ON_STACK;
+    struct canonical_key stack_keys[MAX_KEYS_ON_STACK], *keys = stack_keys;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            if (keys != stack_keys)
+                free(keys);
+            *err = "object keys must be strings";
+            return -1;
+        }
+        if (count == cap) {
+            size_t ncap = cap * 2;
+            struct canonical_key *grown = keys == stack_keys ? malloc(ncap * sizeof *grown)
+                                                             : realloc(keys, ncap * sizeof *grown);
+            if (!grown) {
+                lua_pop(L, 1);
+                if (keys != stack_keys)
+                    free(keys);
+                *err = "out of memory";
+                return -1;
+            }
+            if (keys == stack_keys)
+                memcpy(grown, stack_keys, sizeof stack_keys);
+            keys = grown;
+            cap = ncap;
+        }
+        /* The key string stays alive: it is still a key of the table. */
+        keys[count].s = lua_tolstring(L, -1, &keys[count].len);
+        count++;
+    }
+    qsort(keys, count, sizeof *keys, compare_keys);
+    luaL_addchar(b, '{');
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        if (i > 0)
+            luaL_addchar(b, ',');
+        add_string(b, keys[i].s, keys[i].len);
+        luaL_addchar(b, ':');
+        lua_pushlstring(L, keys[i].s, keys[i].len);
+        lua_rawget(L, idx);
+        rc = encode(L, b, lua_gettop(L), depth + 1, err);
+        lua_pop(L, 1);
+    }
+    if (keys != stack_keys)
+        free(keys);
+    if (rc == 0)
+        luaL_addchar(b, '}');
+    return rc;
+}
+
+static int encode(lua_State *L, luaL_Buffer *b, int idx, int depth, const char **err)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        luaL_addstring(b, "null");
+        return 0;
+    case LUA_TBOOLEAN:
+        luaL_addstring(b, lua_toboolean(L, idx) ? "true" : "false");
+        return 0;
+    case LUA_TNUMBER:
+        if (add_number(L, b, idx) != 0) {
+            *err = "cannot encode inf or nan";
+            return -1;
+        }
+        return 0;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        add_string(b, s, len);
+        return 0;
+    }
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == NULL) {
+            luaL_addstring(b, "null");
+            return 0;
+        }
+        break;
+    case LUA_TTABLE:
+        return encode_table(L, b, idx, depth, err);
+    default:
+        break;
+    }
+    *err = "cannot encode this type";
+    return -1;
+}
+
+int canonical_json(lua_State *L, int idx)
+{
+    const char *err = NULL;
+    struct out b = {NULL, 0, 0, 0};
+    idx = lua_absindex(L, idx);
+    int rc = encode(L, &b, idx, 0, &err);
+    if (rc == 0 && b.oom) {
+        rc = -1;
+        err = "out of memory";
+    }
+    if (rc != 0) {
+        free(b.p);
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushlstring(L, b.p ? b.p : "", b.len);
+    free(b.p);
+    return 1;
+}
