@@ -64,6 +64,27 @@ row() {
         ((.peak_rss_kb / 1024) | .*10 | round / 10)] | @tsv'
 }
 
+# Planning: expanding and checking a 100,000-cell sweep, no network.
+cat > "$work/plan-100k.yaml" <<'Y'
+prompt: "a {a} {b} {c}"
+sweep:
+  a: {from: 1, to: 100, step: 1}
+  b: {from: 1, to: 100, step: 1}
+  c: {from: 1, to: 10, step: 1}
+output: "{a}-{b}-{c}.mp4"
+Y
+for cmd in check plan; do
+    best=
+    for _ in 1 2 3; do
+        t0=$(date +%s.%N)
+        "$build/hh" "$cmd" "$work/plan-100k.yaml" > /dev/null
+        t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+        best=$(awk -v a="${best:-1e9}" -v b="$t" 'BEGIN { print (b < a) ? b : a }')
+    done
+    echo "hh $cmd of 100,000 cells: best of 3: ${best} s"
+done
+echo
+
 echo "hh-sim: rate $rate/s, render sigma $sigma; hh: rate cap 90% of the sim's, 64 transfers, poll intervals scaled like the renders"
 printf '%-10s %6s %9s %8s %6s %10s %9s %9s %8s %9s %8s\n' policy jobs makespan ideal ratio polls/job lag/rend p95lag lag_s cpu/1000 rss_MB
 for n in $sizes; do
