@@ -54,10 +54,25 @@ local function rule_matches(rule, outcome, job, r)
   return value and true or false
 end
 
-local function rerun_of(job, rule, n)
+local function rerun_of(job, rule, n, r)
   local params = {}
   for k, v in pairs(job.params) do params[k] = v end
-  for k, v in pairs(rule.set) do params[k] = v end
+  -- set: values are templates like the recipe's ({prompt} is the job's prompt)
+  local function lookup(name)
+    local v = job.cell_values[name]
+    if v == nil then v = r.vars[name] end
+    if v == nil and name == "sample" then v = job.sample end
+    if v == nil and name == "variant" then v = job.variant end
+    if v == nil and name == "cell" then v = job.cell end
+    if v == nil then v = job.params[name] end
+    return v
+  end
+  for k, v in pairs(rule.set) do
+    if type(v) == "string" and v:find("{", 1, true) then
+      v = require("hh.template").render(v, lookup) or v
+    end
+    params[k] = v
+  end
   if params.seed == "new" then
     params.seed = tonumber(core.sha256(job.id .. "/rerun/" .. rule.index .. "/" .. n):sub(1, 7), 16)
   end
@@ -136,7 +151,7 @@ local function run_job(job, ctx, r)
     local n = 0
     for _, c in pairs(counts) do n = n + c end
     rec.rerun_by = chosen.index
-    current = rerun_of(job, chosen, n)
+    current = rerun_of(job, chosen, n, r)
     ctx.emit("rerun", { job = current.id, rerun_of = current.rerun_of, rule = chosen.index })
   end
   return records

@@ -643,6 +643,20 @@ local function check(raw, problems, null, path)
               for k, v in pairs(rule.set) do
                 if M.FIELDS[k] then R.set[k] = v; R.set_at[k] = loc.key(rule.set, k) end
               end
+              for k, v in pairs(R.set) do
+                if type(v) == "string" then
+                  local names, terr = template.names(v)
+                  if not names then
+                    problems:add(R.set_at[k], field .. ".set." .. k, terr)
+                  else
+                    for _, nm in ipairs(names) do
+                      if not (axis_names[nm] or r.vars[nm] or M.RESERVED[nm] or M.FIELDS[nm]) then
+                        problems:add(R.set_at[k], field .. ".set." .. k, "unknown placeholder {" .. nm .. "}")
+                      end
+                    end
+                  end
+                end
+              end
               if R.set.seed ~= nil and R.set.seed ~= "new" and math.type(R.set.seed) ~= "integer" then
                 problems:add(R.set_at.seed, field .. ".set.seed", 'must be a whole number or "new"')
               end
