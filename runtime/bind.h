@@ -9,6 +9,8 @@ int luaopen_hh_core(lua_State *L);
 int luaopen_hh_yaml(lua_State *L);   /* hh.yaml: YAML with positions, no loop */
 /* "hh.fs": mkdirs, beneath (no symlinks below a run directory), size, write_atomic. */
 int luaopen_hh_fs(lua_State *L);
+/* "hh.sqlite": open, exec, run, rows, close (for the run journal). */
+int luaopen_hh_sqlite(lua_State *L);
 /* core.configure{...}: changes loop settings; returns them all as a table. */
 int bind_configure(lua_State *L);
 

@@ -7,8 +7,11 @@
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
+#include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,7 +158,127 @@ static int l_write_atomic(lua_State *L)
     return 1;
 }
 
+/* fs.lock(path): an exclusive lock on path (created) held until the lock
+ * object is closed or collected, or the process ends; its pid is written in.
+ * nil, holder's pid (may be nil), message when another process holds it. */
+#define LOCK_META "hh.fs.lock"
+
+static int l_lock(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    int *fdp = lua_newuserdatauv(L, sizeof *fdp, 0);
+    *fdp = -1;
+    luaL_setmetatable(L, LOCK_META);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
+        return 3;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char buf[32] = {0};
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        close(fd);
+        lua_pushnil(L);
+        if (n > 0 && atol(buf) > 0)
+            lua_pushinteger(L, atol(buf));
+        else
+            lua_pushnil(L);
+        lua_pushfstring(L, "%s is locked by another process", path);
+        return 3;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        /* The lock holds even if the pid could not be written. */
+    }
+    *fdp = fd;
+    return 1;
+}
+
+static int l_unlock(lua_State *L)
+{
+    int *fdp = luaL_checkudata(L, 1, LOCK_META);
+    if (*fdp >= 0) {
+        close(*fdp);
+        *fdp = -1;
+    }
+    return 0;
+}
+
+/* fs.sha256_file(path) -> hex digest, or nil and a message. */
+static int l_sha256_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return push_error(L, "cannot read %s: %s", path, strerror(errno));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    unsigned char buf[65536];
+    ssize_t n;
+    while (ok && (n = read(fd, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            ok = 0;
+            break;
+        }
+        ok = EVP_DigestUpdate(ctx, buf, (size_t)n);
+    }
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    close(fd);
+    if (!ok)
+        return push_error(L, "cannot hash %s: %s", path, "read error");
+    char hex[65];
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    lua_pushlstring(L, hex, 64);
+    return 1;
+}
+
+/* fs.list(dir) -> names (no . or ..), or nil and a message. */
+#include <dirent.h>
+static int l_list(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    DIR *d = opendir(path);
+    if (!d)
+        return push_error(L, "cannot list %s: %s", path, strerror(errno));
+    lua_newtable(L);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            lua_pushstring(L, e->d_name);
+            lua_rawseti(L, -2, ++n);
+        }
+    closedir(d);
+    return 1;
+}
+
+/* fs.remove(path): unlink a file; true or nil, message. */
+static int l_remove(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return push_error(L, "cannot remove %s: %s", path, strerror(errno));
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static const luaL_Reg fs_functions[] = {
+    {"lock", l_lock},
+    {"sha256_file", l_sha256_file},
+    {"list", l_list},
+    {"remove", l_remove},
     {"mkdirs", l_mkdirs},
     {"beneath", l_beneath},
     {"size", l_size},
@@ -165,6 +288,17 @@ static const luaL_Reg fs_functions[] = {
 
 int luaopen_hh_fs(lua_State *L)
 {
+    if (luaL_newmetatable(L, LOCK_META)) {
+        lua_pushcfunction(L, l_unlock);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, l_unlock);
+        lua_setfield(L, -2, "__close");
+        lua_createtable(L, 0, 1);
+        lua_pushcfunction(L, l_unlock);
+        lua_setfield(L, -2, "release");
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
     luaL_newlib(L, fs_functions);
     return 1;
 }

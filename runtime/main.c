@@ -65,6 +65,8 @@ static int install_modules(lua_State *L)
     lua_setfield(L, -2, "hh.yaml");
     lua_pushcfunction(L, luaopen_hh_fs);
     lua_setfield(L, -2, "hh.fs");
+    lua_pushcfunction(L, luaopen_hh_sqlite);
+    lua_setfield(L, -2, "hh.sqlite");
     return 0;
 }
 
