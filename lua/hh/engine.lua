@@ -87,46 +87,145 @@ local function rerun_of(job, rule, n, r)
   }
 end
 
--- Runs one job (no reruns): the outcome record.
-local function attempt(job, ctx)
-  local rec = {
-    job = job.id, cell = job.cell, variant = job.variant, sample = job.sample, params = job.params,
-    cell_values = job.cell_values, credits = job.credits, output = job.output,
-    rerun_of = job.rerun_of, rerun_rule = job.rerun_rule,
-  }
-  if ctx.budget and ctx.spent + job.credits > ctx.budget then
-    rec.state, rec.class, rec.error = "skipped", "budget",
-      string.format("not submitted: %d credits would pass the budget of %d (%d spent)", job.credits, ctx.budget, ctx.spent)
-    return rec
-  end
+-- A journal write that fails (a full disk, a read-only directory) must not
+-- lose a paid task: say everything about it on stderr, stop new submissions.
+local function journal_write(ctx, what, fn, ...)
+  local ok, err = pcall(fn, ctx.journal, ...)
+  if ok then return true end
+  io.stderr:write(string.format("hh: cannot write the journal (%s): %s\n", what, tostring(err)))
+  core.stop("the journal cannot be written: " .. tostring(err))
+  return false
+end
+
+-- Waits for a task already paid for, downloads its result; fills rec.
+local function wait_and_fetch(job, ctx, rec, task)
   local path, perr = fs.beneath(ctx.out, job.output)
   if not path then
     rec.state, rec.class, rec.error = "failed", "invalid", perr
-    return rec
+    return
   end
-  ctx.spent = ctx.spent + job.credits -- reserved before the POST: a concurrent job sees it
   local t0 = hh.now()
-  local task, msg, class = hh.generate(job.params, { idempotency_key = "hh-" .. job.id })
-  if not task then
-    if class ~= "unknown" then ctx.spent = ctx.spent - job.credits end
-    rec.state = class == "unknown" and "unknown" or (class == "stopped" or class == "interrupted") and "skipped" or "failed"
-    rec.class, rec.error = class, msg
-    if class ~= "unknown" then rec.credits = 0 end
-    ctx.emit("failed", rec)
-    return rec
-  end
-  rec.task_id = task.id
-  ctx.emit("submitted", rec)
   local res, werr, wclass, wres = hh.wait(task, { output = path, deadline = ctx.deadline })
-  rec.seconds = hh.now() - t0
+  rec.seconds = (rec.seconds or 0) + (hh.now() - t0)
   if res then
     rec.state, rec.file, rec.bytes, rec.polls, rec.url = "done", job.output, res.bytes, res.polls, res.url
+    rec.sha256 = fs.sha256_file(path)
     ctx.emit("downloaded", rec)
   else
     rec.state, rec.class, rec.error = "failed", wclass, werr
     if wres then rec.failure_class, rec.status = wres.failure_class, wres.status end
     ctx.emit("failed", rec)
   end
+end
+
+-- The record of a job as the journal left it.
+local function record_of(job, row)
+  return {
+    job = job.id, cell = job.cell, variant = job.variant, sample = job.sample, params = job.params,
+    cell_values = job.cell_values, credits = job.credits, output = job.output,
+    rerun_of = job.rerun_of, rerun_rule = job.rerun_rule,
+    state = row and row.state or "new", task_id = row and row.task_id, class = row and row.class,
+    error = row and row.error, failure_class = row and row.failure_class, file = row and row.file,
+    bytes = row and row.bytes, sha256 = row and row.sha256, polls = row and row.polls,
+    seconds = row and row.seconds,
+  }
+end
+
+-- Failures whose task may still hold a good result: wait for it again.
+local REFETCH = { download = true, bad_file = true, too_large = true, transport = true, timeout = true,
+                  no_url = false, bad_url = false }
+
+-- Runs one job (no reruns), picking up where the journal says it stopped.
+local function attempt(job, ctx)
+  local j = ctx.journal
+  local row = j:get(job.id)
+  local rec = record_of(job, row)
+  local state = row and row.state or "new"
+
+  if state == "done" and not ctx.fresh then
+    local size = fs.size(ctx.out .. "/" .. (row.file or job.output))
+    if size and size == row.bytes then
+      rec.cached = true
+      ctx.emit("cached", rec)
+      return rec
+    end
+    state = row.task_id and "submitted" or "new" -- the file went missing: fetch it again
+  end
+  if state == "failed" and not ctx.fresh then
+    if row.task_id and REFETCH[row.class] then
+      state = "submitted"
+    elseif row.task_id or row.class ~= "not_sent" then
+      if not ctx.retry_failed then return rec end
+      state = "new"
+    else
+      state = "new"
+    end
+  end
+  if (state == "submitting" or state == "unknown") and not ctx.fresh then
+    -- Sent before, outcome never known: it may have been billed.
+    if not (ctx.resubmit_unknown or ctx.idempotent) then
+      rec.state = "unknown"
+      rec.class = "unknown"
+      rec.error = rec.error or "the submission's outcome is unknown (it may have been billed); "
+        .. "resubmit with --resubmit-unknown"
+      ctx.emit("unknown", rec)
+      return rec
+    end
+    state = "new"
+  end
+
+  if state == "submitted" and rec.task_id then
+    ctx.emit("resumed", rec)
+    wait_and_fetch(job, ctx, rec, rec.task_id)
+    journal_write(ctx, "outcome", j.finish, job.id, rec.state, rec)
+    return rec
+  end
+
+  -- A new submission.
+  if ctx.budget and ctx.spent + job.credits > ctx.budget then
+    rec.state, rec.class, rec.error = "skipped", "budget",
+      string.format("not submitted: %d credits would pass the budget of %d (%d spent)", job.credits, ctx.budget, ctx.spent)
+    journal_write(ctx, "skip", j.finish, job.id, "skipped", rec)
+    return rec
+  end
+  local stopped, interrupted = core.stopped()
+  if stopped then
+    rec.state, rec.class, rec.error = "skipped", interrupted and "interrupted" or "stopped", "not submitted: " .. stopped
+    journal_write(ctx, "skip", j.finish, job.id, "skipped", rec)
+    return rec
+  end
+  local path, perr = fs.beneath(ctx.out, job.output)
+  if not path then
+    rec.state, rec.class, rec.error = "failed", "invalid", perr
+    journal_write(ctx, "outcome", j.finish, job.id, "failed", rec)
+    return rec
+  end
+  local key = "hh-" .. job.id
+  local ok, n = pcall(j.intent, j, job, key)
+  if not ok then
+    io.stderr:write("hh: cannot write the journal before submitting: ", tostring(n), "\n")
+    core.stop("the journal cannot be written: " .. tostring(n))
+    rec.state, rec.class, rec.error = "skipped", "journal", "not submitted: the journal cannot be written"
+    return rec
+  end
+  ctx.spent = ctx.spent + job.credits -- reserved before the POST: a concurrent job sees it
+  local task, msg, class = hh.generate(job.params, { idempotency_key = key })
+  if not task then
+    if class ~= "unknown" then ctx.spent = ctx.spent - job.credits end
+    rec.state = class == "unknown" and "unknown" or (class == "stopped" or class == "interrupted") and "skipped" or "failed"
+    rec.class, rec.error = class, msg
+    journal_write(ctx, "outcome", j.attempt_outcome, job.id, n, rec.state, msg)
+    journal_write(ctx, "outcome", j.finish, job.id, rec.state, rec)
+    ctx.emit(rec.state == "unknown" and "unknown" or "failed", rec)
+    return rec
+  end
+  rec.task_id = task.id
+  if not journal_write(ctx, "task id", j.submitted, job.id, n, task.id) then
+    io.stderr:write(string.format("hh: job %s is task %s (paid): keep this line\n", job.id, task.id))
+  end
+  ctx.emit("submitted", rec)
+  wait_and_fetch(job, ctx, rec, task)
+  journal_write(ctx, "outcome", j.finish, job.id, rec.state, rec)
   return rec
 end
 
@@ -161,12 +260,25 @@ end
 -- original) and a summary.
 function M.run(r, jobs, opts)
   local jobs_after = {}
-  local ok, err = fs.mkdirs(opts.out)
-  if not ok then return nil, err end
+  local journal, jerr = require("hh.journal").open(opts.out)
+  if not journal then return nil, jerr end
+  local planned, perr = pcall(journal.plan, journal, jobs, opts.recipe_hash)
+  if not planned then journal:close() return nil, "cannot write the journal: " .. tostring(perr) end
+  if opts.recipe_path then pcall(journal.set_meta, journal, "recipe", opts.recipe_path) end
+  pcall(journal.set_meta, journal, "name", r.name)
   local ctx = {
     out = opts.out, spent = 0, budget = opts.budget or r.budget, deadline = r.deadline,
-    emit = opts.emit or function() end,
+    emit = opts.emit or function() end, journal = journal, fresh = opts.fresh,
+    resubmit_unknown = opts.resubmit_unknown, retry_failed = opts.retry_failed,
+    idempotent = hh.config().idempotent_host,
   }
+  -- Credits already committed by earlier runs of this directory count too.
+  for _, row in ipairs(journal:all()) do
+    if row.task_id or row.state == "unknown" or row.state == "submitting" then
+      ctx.spent = ctx.spent + (row.credits or 0)
+    end
+  end
+  if ctx.fresh then ctx.spent = 0 end
   local width = opts.concurrency or r.concurrency or 8
   local per_job = hh.map(jobs, function(job) return run_job(job, ctx, r) end, { concurrency = width })
   if r.after then
@@ -216,16 +328,18 @@ function M.run(r, jobs, opts)
     for _, rec in ipairs(list) do
       records[#records + 1] = rec
       if rec.rerun_of then summary.reruns = summary.reruns + 1 end
-      if rec.task_id or rec.state == "unknown" then summary.credits = summary.credits + (rec.credits or 0) end
+      if (rec.task_id or rec.state == "unknown") and not rec.cached then summary.credits = summary.credits + (rec.credits or 0) end
+      if rec.cached then summary.cached = (summary.cached or 0) + 1 end
     end
     local final = list[#list]
     local state = final and final.state or "failed"
     summary[state] = (summary[state] or 0) + 1
   end
-  local lines = {}
-  for _, rec in ipairs(records) do lines[#lines + 1] = json.encode(rec) end
-  local wrote, werr = fs.write_atomic(opts.out .. "/manifest.jsonl", table.concat(lines, "\n") .. (#lines > 0 and "\n" or ""))
-  if not wrote then return nil, werr end
+  local ok, wrote, werr = pcall(journal.write_manifest, journal)
+  journal:close()
+  if not ok or not wrote then
+    io.stderr:write("hh: cannot write manifest.jsonl: ", tostring(ok and werr or wrote), "\n")
+  end
   return records, summary
 end
 
