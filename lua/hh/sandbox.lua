@@ -37,8 +37,8 @@ local function size_text(n)
 end
 
 local function too_large(what, size)
-  error(("%s: result would be %s, more than the %s allowed"):format(
-    what, size_text(size), size_text(sandbox.max_string)), 3)
+  error(("%s: result would be %.0f bytes, more than the %s allowed"):format(
+    what, size, size_text(sandbox.max_string)), 3)
 end
 
 -- Length of a string or number argument as string functions see it; 0 for
