@@ -1,9 +1,9 @@
 -- hh.sandbox: environments for code hh did not write. A `when:` condition is
--- one Lua expression run in a fresh allow-listed environment, with read-only
--- variables, under an instruction and a memory limit; a Lua recipe runs in an
--- allow-listed environment (the full one when trusted) with files confined to
--- the run directory. Only text is loaded, never bytecode. Relies on
--- debug.sethook for the limits and on hh.fs to refuse symbolic links.
+-- one Lua expression run in a fresh allow-listed environment, on a copy of
+-- its variables, under an instruction and a memory limit; a Lua recipe runs
+-- in an allow-listed environment (the full one when trusted) with files
+-- confined to the run directory. Only text is loaded, never bytecode. Relies
+-- on debug.sethook for the limits and on hh.fs to refuse symbolic links.
 
 local fs = require("hh.fs")
 
@@ -23,7 +23,7 @@ local string_rep, table_concat = string.rep, table.concat
 local co_create, co_resume, co_close, co_status = coroutine.create, coroutine.resume, coroutine.close, coroutine.status
 local sethook, raw_getmetatable = debug.sethook, debug.getmetatable
 local real_getmetatable, real_setmetatable = getmetatable, setmetatable
-local real_pcall, real_xpcall, real_next, real_rawlen = pcall, xpcall, next, rawlen
+local real_pcall, real_xpcall, real_next = pcall, xpcall, next
 
 local function copy_table(t)
   local c = {}
@@ -532,7 +532,7 @@ function sandbox.load_recipe(path, env)
   local chunk, err = loadfile(path, "t", env)
   if chunk then return chunk end
   err = tostring(err)
-  if err:sub(1, #path) ~= path and not err:find(path, 1, true) then err = path .. ": " .. err end
+  if not err:find(path, 1, true) then err = path .. ": " .. err end
   return nil, err
 end
 
