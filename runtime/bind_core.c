@@ -165,6 +165,16 @@ static int l_generate(lua_State *L)
         xfer_free(x);
         return luaL_error(L, "out of memory");
     }
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "on_send");          /* ... on_send */
+        if (lua_isfunction(L, -1))
+            x->on_send = luaL_ref(L, LUA_REGISTRYINDEX);
+        else if (!lua_isnil(L, -1)) {
+            xfer_free(x);
+            return luaL_error(L, "hh.generate: on_send must be a function");
+        } else
+            lua_pop(L, 1);
+    }
     lua_settop(L, 3);
     x->job = job;
     job->token++;

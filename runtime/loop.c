@@ -358,8 +358,29 @@ static void pump_timer(void *arg, uint64_t token)
     lp->pump_armed = 0;
 }
 
+/* A submission's on_send hook (the journal's intent) runs before its first
+ * byte; if it fails, the request is not sent. Called from the loop, never
+ * from a libcurl callback. */
+static int run_on_send(struct loop *lp, struct xfer *x)
+{
+    if (x->on_send == LUA_NOREF)
+        return 0;
+    lua_State *L = lp->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, x->on_send);
+    if (lua_pcall(L, 0, 0, 0) == LUA_OK)
+        return 0;
+    snprintf(x->error, sizeof x->error, "not sent: %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "on_send failed");
+    lua_pop(L, 1);
+    return -1;
+}
+
 static void start_transfer(struct loop *lp, struct xfer *x, double now)
 {
+    if (x->kind == XFER_SUBMIT && run_on_send(lp, x) != 0) {
+        x->result = XR_NOT_SENT;
+        xfer_final(lp, x);
+        return;
+    }
     if (xfer_prepare(x) != 0) {
         if (!x->error[0])
             snprintf(x->error, sizeof x->error, "cannot set up the request");

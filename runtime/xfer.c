@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lauxlib.h>
+
 #include "loop.h"
 #include "version.h"
 
@@ -26,6 +28,7 @@ struct xfer *xfer_new(struct loop *lp, enum xfer_kind kind, const char *url)
     x->loop = lp;
     x->kind = kind;
     x->fd = -1;
+    x->on_send = LUA_NOREF;
     x->url = strdup(url);
     if (!x->url) {
         free(x);
@@ -38,6 +41,8 @@ void xfer_free(struct xfer *x)
 {
     if (!x)
         return;
+    if (x->on_send != LUA_NOREF)
+        luaL_unref(x->loop->L, LUA_REGISTRYINDEX, x->on_send);
     if (x->easy)
         curl_easy_cleanup(x->easy);
     if (x->fd >= 0)
@@ -220,6 +225,8 @@ static size_t read_header(char *data, size_t size, size_t n, void *arg)
     if (sscanf(line, "%*[Cc]ontent-%*[Rr]ange: bytes %lld-%lld/%lld", &a, &b, &t) == 3) {
         x->range_start = a;
         x->total = t;
+    } else if (sscanf(line, "%*[Cc]ontent-%*[Rr]ange: bytes */%lld", &t) == 1) {
+        x->total = t; /* with 416: the whole length */
     } else if (strncasecmp(line, "retry-after-ms:", 15) == 0 && sscanf(line + 15, "%lf", &ms) == 1 && ms >= 0) {
         x->retry_after = ms / 1000.0;
     }
@@ -573,6 +580,15 @@ static double finished_download(struct xfer *x, CURLcode c)
         x->url = next;
         x->attempts--; /* following a redirect is not a retry */
         return 0;
+    }
+    if (c == CURLE_OK && x->code == 416 && x->offset > 0) {
+        /* Asked for the rest of a .part that was already whole (hh stopped
+         * before renaming it): keep it if it has the full length. */
+        if (x->total >= 0 && (uint64_t)x->total == x->offset && looks_like_video(x->fd, x->offset))
+            return commit_file(x);
+        snprintf(x->error, sizeof x->error, "the partial file does not match the server's; starting again");
+        restart_file(x);
+        return again(x, XR_FAILED, 0);
     }
     if (c == CURLE_OK && (x->code == 200 || x->code == 206)) {
         if (x->total < 0) {

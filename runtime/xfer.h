@@ -62,6 +62,7 @@ struct xfer {
     struct xfer *next;         /* in the loop's queue */
     struct xfer *run_prev, *run_next; /* in the loop's running list */
     struct curl_slist *headers;
+    int on_send;           /* Lua function (registry ref) called before each send; LUA_NOREF none */
 };
 
 struct xfer *xfer_new(struct loop *lp, enum xfer_kind kind, const char *url);

@@ -33,6 +33,9 @@ HELP.main = [[
 usage: hh check RECIPE             validate a recipe (YAML or Lua) without network
        hh plan RECIPE [--json]     the job table and what it will cost
        hh run RECIPE [--out DIR]   run it: submit, wait, download, rerun, manifest
+       hh resume DIR               continue a run (after Ctrl-C, a crash, a reboot)
+       hh show DIR / hh runs       what a run did and spent / every run
+       hh export DIR [--csv]       a run's jobs as CSV or JSON lines
        hh SCRIPT.lua [ARGS...]     run a Lua script with `hh` and `cjson` loaded
        hh -e CODE                  run a line of Lua
        hh generate --prompt TEXT [options] [--wait] [-o FILE]
@@ -261,6 +264,10 @@ M.commands = {
   check = commands.check,
   plan = commands.plan,
   run = commands.run,
+  resume = commands.resume,
+  show = commands.show,
+  runs = commands.runs,
+  export = commands.export,
 }
 
 function M.main(argv)

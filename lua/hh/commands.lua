@@ -28,17 +28,39 @@ local function spec(extra)
 end
 
 local CHECK = spec({})
-local PLAN = spec({ { name = "json", flag = true, help = "print the plan as JSON" } })
+local PLAN = spec({
+  { name = "json", flag = true, help = "print the plan as JSON" },
+  { name = "out", short = "o", arg = "DIR", help = "compare with this run directory (default runs/NAME)" },
+})
 local RUN = spec({
   { name = "out", short = "o", arg = "DIR", help = "run directory (default runs/NAME)" },
+  { name = "fresh", flag = true, help = "generate every job again, even those already done" },
+  { name = "resubmit-unknown", flag = true, help = "resubmit jobs whose earlier submission has an unknown outcome (may pay twice)" },
+  { name = "retry-failed", flag = true, help = "submit again jobs whose task failed before" },
   { name = "concurrency", short = "j", arg = "N", help = "jobs in flight at once (default: the recipe's, else 8)" },
   { name = "quiet", short = "q", flag = true, help = "print only the summary" },
   { name = "base-url", arg = "URL", help = "API base URL" },
 })
 
+local RESUME = spec({
+  { name = "concurrency", short = "j", arg = "N", help = "jobs in flight at once" },
+  { name = "resubmit-unknown", flag = true, help = "resubmit jobs whose earlier submission has an unknown outcome (may pay twice)" },
+  { name = "quiet", short = "q", flag = true, help = "print only the summary" },
+})
+local SHOW = spec({ { name = "json", flag = true, help = "print the summary as JSON" } })
+local RUNS = spec({ { name = "json", flag = true, help = "print the list as JSON" } })
+local EXPORT = spec({
+  { name = "csv", flag = true, help = "CSV (the default)" },
+  { name = "jsonl", flag = true, help = "JSON lines, as manifest.jsonl" },
+})
+
 M.HELP = {
   check = "usage: hh check RECIPE [--set NAME=VALUE ...]\n\nValidates a recipe without network: every problem at once, as\nfile:line:column: field: rule.\n\n" .. args.usage(CHECK),
   plan = "usage: hh plan RECIPE [--json] [--set NAME=VALUE ...]\n\nThe job table, counts and the credit estimate (minimum and worst case\nwith reruns), without network.\n\n" .. args.usage(PLAN),
+  resume = "usage: hh resume DIR [--resubmit-unknown]\n\nContinues a run directory with the recipe it was run from: polls tasks already\ncreated, downloads finished ones, submits only jobs never submitted.\n\n" .. args.usage(RESUME),
+  show = "usage: hh show DIR [--json]\n\nSummarises a run: jobs by state, credits estimated and spent, failures by\nclass with reasons, unknown submission outcomes.\n\n" .. args.usage(SHOW),
+  runs = "usage: hh runs [DIR]\n\nLists the run directories under DIR (default runs).\n\n" .. args.usage(RUNS),
+  export = "usage: hh export DIR [--csv | --jsonl]\n\nPrints a run's jobs: one row each (parameters, variant, sample, cell, task id,\nstate, credits, file, sha256, timings, rerun link).\n\n" .. args.usage(EXPORT),
   run = "usage: hh run RECIPE [--out DIR] [--concurrency N] [--set NAME=VALUE ...]\n\nRuns a recipe: checks it, refuses a worst case above its budget, submits,\nwaits, downloads every result into the run directory, applies reruns and\nwrites manifest.jsonl.\n\n" .. args.usage(RUN),
 }
 
@@ -70,6 +92,12 @@ local function sort_problems(problems)
     if ca ~= cb then return ca < cb end
     return (a.field or "") < (b.field or "")
   end)
+end
+
+function M.absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  local pwd = os.getenv("PWD")
+  return pwd and (pwd .. "/" .. path) or path
 end
 
 -- Loads, expands and prices a recipe: r, jobs, min, worst, problems.
@@ -142,27 +170,81 @@ function M.plan(argv)
     report_problems(problems)
     return EXIT.usage
   end
+  local out_dir = opts.out or ("runs/" .. r.name)
+  local status, removed, tally = M.compare(out_dir, jobs)
   if opts.json then
-    local out = { recipe = path, name = r.name, credits = { min = min, worst = worst }, budget = r.budget, jobs = {} }
+    local out = { recipe = path, name = r.name, credits = { min = min, worst = worst, new = tally and tally.new_credits },
+                  budget = r.budget, run = tally and out_dir or nil, jobs = {}, removed = removed }
     for i, j in ipairs(jobs) do
       out.jobs[i] = { id = j.id, cell = j.cell, values = j.cell_values, variant = j.variant, sample = j.sample,
-                      params = j.params, output = j.output, credits = j.credits }
+                      params = j.params, output = j.output, credits = j.credits, status = status and status[j.id] }
     end
     io.stdout:write(require("hh.json").encode(out), "\n")
     return EXIT.ok
   end
-  print(string.format("%-4s %-16s %-11s %-8s %3s %-4s %3s %4s %7s  %-28s %s", "#", "job", "cell", "variant", "smp",
-    "mode", "dur", "cfg", "credits", "output", "prompt"))
+  print(string.format("%-4s %-16s %-8s %-11s %-8s %3s %-4s %3s %4s %7s  %-28s %s", "#", "job", "status", "cell",
+    "variant", "smp", "mode", "dur", "cfg", "credits", "output", "prompt"))
   for i, j in ipairs(jobs) do
     local p = j.params
-    print(string.format("%-4d %-16s %-11s %-8s %3d %-4s %3s %4s %7d  %-28s %s", i, j.id, j.cell, short(j.variant, 8),
+    print(string.format("%-4d %-16s %-8s %-11s %-8s %3d %-4s %3s %4s %7d  %-28s %s", i, j.id,
+      status and status[j.id] or "new", j.cell, short(j.variant, 8),
       j.sample, p.mode or "std", tostring(j.duration or p.duration or 5),
       p.cfg_scale and require("hh.template").format(p.cfg_scale) or "-", j.credits, short(j.output, 28),
       short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60)))
   end
+  for _, rm in ipairs(removed or {}) do
+    print(string.format("%-4s %-16s %-8s %-11s %-8s %3d", "-", rm.id, "removed", rm.cell or "", short(rm.variant or "", 8), rm.sample or 0))
+  end
   print(string.format("%s: %s; %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
     r.budget and string.format("; budget %d", math.floor(r.budget)) or ""))
+  if tally then
+    print(string.format("against %s: %d cached, %d new, %d changed, %d removed, %d pending; only new and changed jobs are billed: %d credits",
+      out_dir, tally.cached, tally.new, tally.changed, #removed, tally.pending, tally.new_credits))
+  end
   return EXIT.ok
+end
+
+-- Each planned job against an existing run directory: cached (done there),
+-- pending (submitted or unknown there), new, or changed (the same cell,
+-- variant and sample had another request there); and the journal's jobs the
+-- plan no longer has (removed). nil when there is no run yet.
+function M.compare(dir, jobs)
+  local journal = require("hh.journal").read(dir)
+  if not journal then return nil end
+  local rows = journal:all()
+  journal:close()
+  local by_id, by_slot = {}, {}
+  for _, row in ipairs(rows) do
+    if not row.rerun_of then
+      by_id[row.id] = row
+      by_slot[(row.cell or "") .. "/" .. (row.variant or "") .. "/" .. (row.sample or "")] = row
+    end
+  end
+  local status, seen = {}, {}
+  local tally = { cached = 0, new = 0, changed = 0, pending = 0, new_credits = 0 }
+  for _, j in ipairs(jobs) do
+    local row = by_id[j.id]
+    local st
+    if row then
+      seen[row.id] = true
+      st = row.state == "done" and "cached" or (row.state == "new" or row.state == "skipped") and "new"
+        or row.state == "failed" and "failed" or "pending"
+    else
+      local slot = by_slot[j.cell .. "/" .. j.variant .. "/" .. j.sample]
+      if slot then seen[slot.id] = true end
+      st = slot and "changed" or "new"
+    end
+    status[j.id] = st
+    tally[st] = (tally[st] or 0) + 1
+    if st == "new" or st == "changed" then tally.new_credits = tally.new_credits + j.credits end
+  end
+  local removed = {}
+  for _, row in ipairs(rows) do
+    if not row.rerun_of and not seen[row.id] then
+      removed[#removed + 1] = { id = row.id, cell = row.cell, variant = row.variant, sample = row.sample, state = row.state }
+    end
+  end
+  return status, removed, tally
 end
 
 function M.run(argv)
@@ -202,19 +284,183 @@ function M.run(argv)
   end
   local records, summary, err
   local failed, aborted, interrupts = core.run(function()
-    records, summary = require("hh.engine").run(r, jobs, { out = out, concurrency = width, emit = emit })
+    records, summary = require("hh.engine").run(r, jobs, {
+      out = out, concurrency = width, emit = emit, fresh = opts.fresh, resubmit_unknown = opts["resubmit-unknown"],
+      retry_failed = opts["retry-failed"], recipe_path = M.absolute(path),
+    })
     if not records then err = summary end
   end)
   if err then say("%s", err) return EXIT.failed end
   if aborted then return EXIT.interrupted end
   if not summary then return EXIT.error end
-  print(string.format("%s: %d done, %d failed, %d unknown, %d skipped, %d reruns; %d credits; %s/manifest.jsonl",
-    r.name, summary.done, summary.failed, summary.unknown, summary.skipped, summary.reruns, summary.credits, out))
+  print(string.format("%s: %d done (%d already), %d failed, %d unknown, %d skipped, %d reruns; %d credits this run; %s/manifest.jsonl",
+    r.name, summary.done, summary.cached or 0, summary.failed, summary.unknown, summary.skipped, summary.reruns,
+    summary.credits, out))
+  if interrupts > 0 then
+    io.stderr:write(string.format("hh: interrupted; nothing paid for is lost. Continue with: hh run %s%s  (or: hh resume %s)\n",
+      path, opts.out and (" --out " .. opts.out) or "", out))
+  end
+  if summary.unknown > 0 then
+    io.stderr:write(string.format("hh: %d job(s) have an unknown submission outcome and may have been billed; "
+      .. "see hh show %s, and resubmit with --resubmit-unknown if you accept paying twice\n", summary.unknown, out))
+  end
   if failed > 0 then return EXIT.error end
   if interrupts > 0 then return EXIT.interrupted end
   local stopped = core.stopped()
   if stopped then return EXIT.refused end
   if summary.failed + summary.unknown + summary.skipped > 0 then return EXIT.failed end
+  return EXIT.ok
+end
+
+local function parse_dir(spec_, name, argv, optional)
+  local opts, rest = args.parse(spec_, argv, 2)
+  if not opts then say("%s: %s (see hh help %s)", name, rest, name) return nil, EXIT.usage end
+  if opts.help then print(M.HELP[name]) return nil, EXIT.ok end
+  if #rest > 1 or (#rest == 0 and not optional) then
+    say("%s: expected one run directory (see hh help %s)", name, name)
+    return nil, EXIT.usage
+  end
+  return opts, rest[1]
+end
+
+local function open_read(dir)
+  local journal, err = require("hh.journal").read(dir)
+  if not journal then
+    say("%s: %s", dir, err or "not a run directory (no journal.db)")
+    return nil
+  end
+  return journal
+end
+
+function M.resume(argv)
+  local opts, dir = parse_dir(RESUME, "resume", argv)
+  if not opts then return dir end
+  local journal = open_read(dir)
+  if not journal then return EXIT.usage end
+  local recipe_path = journal:meta("recipe")
+  journal:close()
+  if not recipe_path then say("resume: %s does not say which recipe made it", dir) return EXIT.usage end
+  local f = io.open(recipe_path)
+  if not f then
+    say("resume: the recipe %s is gone; run it again from its new place with --out %s", recipe_path, dir)
+    return EXIT.usage
+  end
+  f:close()
+  local run_argv = { [0] = argv[0], "run", recipe_path, "--out", dir }
+  if opts.concurrency then run_argv[#run_argv + 1] = "--concurrency" run_argv[#run_argv + 1] = opts.concurrency end
+  if opts["resubmit-unknown"] then run_argv[#run_argv + 1] = "--resubmit-unknown" end
+  if opts.quiet then run_argv[#run_argv + 1] = "--quiet" end
+  return M.run(run_argv)
+end
+
+function M.show(argv)
+  local opts, dir = parse_dir(SHOW, "show", argv)
+  if not opts then return dir end
+  local journal = open_read(dir)
+  if not journal then return EXIT.usage end
+  local s = journal:summary()
+  local name, recipe_path = journal:meta("name"), journal:meta("recipe")
+  journal:close()
+  if opts.json then
+    local out = { dir = dir, name = name, recipe = recipe_path, jobs = s.jobs, states = s.states,
+                  credits = { planned = s.credits_planned, spent = s.credits_spent }, failures = {}, unknown = {} }
+    for class, rows in pairs(s.failures) do
+      out.failures[class] = {}
+      for _, row in ipairs(rows) do table.insert(out.failures[class], { job = row.id, task_id = row.task_id, error = row.error }) end
+    end
+    for _, row in ipairs(s.unknown) do table.insert(out.unknown, { job = row.id, credits = row.credits, key = row.idempotency_key }) end
+    io.stdout:write(require("hh.json").encode(out), "\n")
+    return EXIT.ok
+  end
+  print(string.format("%s: %s (recipe %s)", dir, name or "?", recipe_path or "?"))
+  local states = {}
+  for _, st in ipairs({ "done", "failed", "unknown", "submitting", "submitted", "skipped", "new" }) do
+    if s.states[st] then states[#states + 1] = string.format("%d %s", s.states[st], st) end
+  end
+  print(string.format("  %d jobs: %s", s.jobs, table.concat(states, ", ")))
+  print(string.format("  credits: %d estimated for every job, %d spent (submissions accepted or possibly accepted)",
+    s.credits_planned, s.credits_spent))
+  local classes = {}
+  for class in pairs(s.failures) do classes[#classes + 1] = class end
+  table.sort(classes)
+  for _, class in ipairs(classes) do
+    print(string.format("  failed (%s): %d", class, #s.failures[class]))
+    for i, row in ipairs(s.failures[class]) do
+      if i > 5 then print(string.format("    ... and %d more", #s.failures[class] - 5)) break end
+      print(string.format("    %s %s: %s", row.id, row.task_id or "", short(row.error or "", 100)))
+    end
+  end
+  if #s.unknown > 0 then
+    print(string.format("  unknown outcomes: %d (may have been billed; resubmit with hh run --resubmit-unknown)", #s.unknown))
+    for _, row in ipairs(s.unknown) do
+      print(string.format("    %s %d credits, Idempotency-Key %s", row.id, row.credits or 0, row.idempotency_key or "?"))
+    end
+  end
+  return EXIT.ok
+end
+
+function M.runs(argv)
+  local opts, dir = parse_dir(RUNS, "runs", argv, true)
+  if not opts then return dir end
+  dir = dir or "runs"
+  local fs = require("hh.fs")
+  local names = fs.list(dir)
+  if not names then say("runs: no run directories in %s", dir) return EXIT.ok end
+  table.sort(names)
+  local list = {}
+  for _, n in ipairs(names) do
+    local journal = require("hh.journal").read(dir .. "/" .. n)
+    if journal then
+      local s = journal:summary()
+      list[#list + 1] = { dir = dir .. "/" .. n, name = journal:meta("name") or n, jobs = s.jobs,
+                          done = s.states.done or 0, failed = s.states.failed or 0,
+                          unknown = (s.states.unknown or 0) + (s.states.submitting or 0),
+                          pending = (s.states.new or 0) + (s.states.submitted or 0) + (s.states.skipped or 0),
+                          spent = s.credits_spent }
+      journal:close()
+    end
+  end
+  if opts.json then io.stdout:write(require("hh.json").encode(list), "\n") return EXIT.ok end
+  print(string.format("%-30s %6s %6s %6s %7s %7s %9s", "run", "jobs", "done", "failed", "unknown", "pending", "credits"))
+  for _, r in ipairs(list) do
+    print(string.format("%-30s %6d %6d %6d %7d %7d %9d", short(r.dir, 30), r.jobs, r.done, r.failed, r.unknown, r.pending, r.spent))
+  end
+  return EXIT.ok
+end
+
+local function csv_field(v)
+  if v == nil then return "" end
+  if type(v) == "table" then v = require("hh.json").encode(v) end
+  v = tostring(v)
+  if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
+function M.export(argv)
+  local opts, dir = parse_dir(EXPORT, "export", argv)
+  if not opts then return dir end
+  local journal = open_read(dir)
+  if not journal then return EXIT.usage end
+  local rows = journal:current()
+  journal:close()
+  local json = require("hh.json")
+  if opts.jsonl then
+    for _, row in ipairs(rows) do
+      row.params = json.decode(row.params)
+      row.cell_values = row.cell_values and json.decode(row.cell_values)
+      io.stdout:write(json.encode(row), "\n")
+    end
+    return EXIT.ok
+  end
+  local cols = { "id", "cell", "variant", "sample", "state", "class", "failure_class", "error", "task_id", "credits",
+                 "attempts", "output", "file", "bytes", "sha256", "polls", "seconds", "submitted_at", "finished_at",
+                 "rerun_of", "rerun_rule", "params", "cell_values" }
+  io.stdout:write(table.concat(cols, ","), "\n")
+  for _, row in ipairs(rows) do
+    local out = {}
+    for i, c in ipairs(cols) do out[i] = csv_field(row[c]) end
+    io.stdout:write(table.concat(out, ","), "\n")
+  end
   return EXIT.ok
 end
 

@@ -166,8 +166,9 @@ local function attempt(job, ctx)
     if not (ctx.resubmit_unknown or ctx.idempotent) then
       rec.state = "unknown"
       rec.class = "unknown"
-      rec.error = rec.error or "the submission's outcome is unknown (it may have been billed); "
-        .. "resubmit with --resubmit-unknown"
+      rec.error = rec.error or ("sent, but hh stopped before the answer arrived; it may have been billed "
+        .. "(resubmit with --resubmit-unknown)")
+      journal_write(ctx, "outcome", j.finish, job.id, "unknown", rec)
       ctx.emit("unknown", rec)
       return rec
     end
@@ -201,25 +202,41 @@ local function attempt(job, ctx)
     return rec
   end
   local key = "hh-" .. job.id
-  local ok, n = pcall(j.intent, j, job, key)
-  if not ok then
-    io.stderr:write("hh: cannot write the journal before submitting: ", tostring(n), "\n")
-    core.stop("the journal cannot be written: " .. tostring(n))
-    rec.state, rec.class, rec.error = "skipped", "journal", "not submitted: the journal cannot be written"
-    return rec
+  -- The intent is journaled by the loop just before the request's first
+  -- byte (on_send): a job still queued when hh dies is simply not sent yet.
+  local n, intent_err
+  local function on_send()
+    local ok, res = pcall(j.intent, j, job, key)
+    if ok then n = res return end
+    intent_err = tostring(res)
+    error(intent_err, 0)
   end
   ctx.spent = ctx.spent + job.credits -- reserved before the POST: a concurrent job sees it
-  local task, msg, class = hh.generate(job.params, { idempotency_key = key })
+  local task, msg, class = hh.generate(job.params, { idempotency_key = key, on_send = on_send })
+  if intent_err then
+    ctx.spent = ctx.spent - job.credits
+    io.stderr:write("hh: cannot write the journal before submitting: ", intent_err, "\n")
+    core.stop("the journal cannot be written: " .. intent_err)
+    rec.state, rec.class, rec.error = "skipped", "journal", "not submitted: the journal cannot be written (" .. intent_err .. ")"
+    return rec
+  end
+  rec.billed_now = task ~= nil or class == "unknown"
   if not task then
     if class ~= "unknown" then ctx.spent = ctx.spent - job.credits end
     rec.state = class == "unknown" and "unknown" or (class == "stopped" or class == "interrupted") and "skipped" or "failed"
     rec.class, rec.error = class, msg
-    journal_write(ctx, "outcome", j.attempt_outcome, job.id, n, rec.state, msg)
+    if n then journal_write(ctx, "outcome", j.attempt_outcome, job.id, n, rec.state, msg) end
     journal_write(ctx, "outcome", j.finish, job.id, rec.state, rec)
     ctx.emit(rec.state == "unknown" and "unknown" or "failed", rec)
     return rec
   end
   rec.task_id = task.id
+  ctx.answers = (ctx.answers or 0) + 1
+  if ctx.crash_after_answers and ctx.answers >= ctx.crash_after_answers then
+    -- Tests only (HH_CRASH_AFTER_ANSWERS): die between a paid answer and its journal entry.
+    io.stderr:write("hh: crashing on purpose before journaling task ", task.id, "\n")
+    os.exit(137, false)
+  end
   if not journal_write(ctx, "task id", j.submitted, job.id, n, task.id) then
     io.stderr:write(string.format("hh: job %s is task %s (paid): keep this line\n", job.id, task.id))
   end
@@ -262,7 +279,7 @@ function M.run(r, jobs, opts)
   local jobs_after = {}
   local journal, jerr = require("hh.journal").open(opts.out)
   if not journal then return nil, jerr end
-  local planned, perr = pcall(journal.plan, journal, jobs, opts.recipe_hash)
+  local planned, perr = pcall(journal.plan, journal, jobs, opts.recipe_hash, true)
   if not planned then journal:close() return nil, "cannot write the journal: " .. tostring(perr) end
   if opts.recipe_path then pcall(journal.set_meta, journal, "recipe", opts.recipe_path) end
   pcall(journal.set_meta, journal, "name", r.name)
@@ -271,6 +288,7 @@ function M.run(r, jobs, opts)
     emit = opts.emit or function() end, journal = journal, fresh = opts.fresh,
     resubmit_unknown = opts.resubmit_unknown, retry_failed = opts.retry_failed,
     idempotent = hh.config().idempotent_host,
+    crash_after_answers = tonumber(os.getenv("HH_CRASH_AFTER_ANSWERS") or ""),
   }
   -- Credits already committed by earlier runs of this directory count too.
   for _, row in ipairs(journal:all()) do
@@ -328,7 +346,7 @@ function M.run(r, jobs, opts)
     for _, rec in ipairs(list) do
       records[#records + 1] = rec
       if rec.rerun_of then summary.reruns = summary.reruns + 1 end
-      if (rec.task_id or rec.state == "unknown") and not rec.cached then summary.credits = summary.credits + (rec.credits or 0) end
+      if rec.billed_now then summary.credits = summary.credits + (rec.credits or 0) end
       if rec.cached then summary.cached = (summary.cached or 0) + 1 end
     end
     local final = list[#list]

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   polls INTEGER, seconds REAL,
   submitted_at REAL, finished_at REAL,
   recipe_hash TEXT,
+  in_plan INTEGER NOT NULL DEFAULT 1, -- in the recipe as last run (others stay cached)
   updated_at REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
@@ -111,16 +112,34 @@ function Journal:all()
   return self.db:rows("SELECT * FROM jobs ORDER BY idx, (rerun_of IS NOT NULL), id")
 end
 
--- Records the planned jobs that are not in the journal yet (one transaction).
-function Journal:plan(jobs, recipe_hash)
+-- The jobs of the recipe as last run, with their reruns.
+function Journal:current()
+  return self.db:rows([[SELECT * FROM jobs WHERE in_plan = 1
+    OR rerun_of IN (SELECT id FROM jobs WHERE in_plan = 1) ORDER BY idx, (rerun_of IS NOT NULL), id]])
+end
+
+-- Records the planned jobs that are not in the journal yet (one
+-- transaction). With `all`, these are the recipe's jobs now: the others are
+-- kept (a job that comes back is cached) but leave the manifest.
+local INSERT_JOB = [[INSERT INTO jobs(id, idx, cell, variant, sample, cell_values, params, output, credits,
+    rerun_of, rerun_rule, state, recipe_hash, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)
+  ON CONFLICT(id) DO UPDATE SET idx = excluded.idx, output = excluded.output,
+    recipe_hash = coalesce(excluded.recipe_hash, recipe_hash), in_plan = 1]]
+
+-- One job (a rerun, or a Lua recipe's after() job), inside a transaction.
+function Journal:plan_one(job)
+  self.db:run(INSERT_JOB, job.id, job.index, job.cell, job.variant, job.sample,
+    json.encode(job.cell_values or json.object()), json.encode(job.params), job.output, job.credits,
+    job.rerun_of, job.rerun_rule, nil, now())
+end
+
+function Journal:plan(jobs, recipe_hash, all)
   self.db:exec("BEGIN IMMEDIATE")
   local ok, err = pcall(function()
+    if all then self.db:run("UPDATE jobs SET in_plan = 0 WHERE rerun_of IS NULL") end
     for _, job in ipairs(jobs) do
-      self.db:run([[INSERT INTO jobs(id, idx, cell, variant, sample, cell_values, params, output, credits,
-          rerun_of, rerun_rule, state, recipe_hash, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)
-        ON CONFLICT(id) DO UPDATE SET idx = excluded.idx, output = excluded.output, recipe_hash = excluded.recipe_hash]],
-        job.id, job.index, job.cell, job.variant, job.sample, json.encode(job.cell_values or json.object()),
+      self.db:run(INSERT_JOB, job.id, job.index, job.cell, job.variant, job.sample, json.encode(job.cell_values or json.object()),
         json.encode(job.params), job.output, job.credits, job.rerun_of, job.rerun_rule, recipe_hash, now())
     end
   end)
@@ -129,21 +148,37 @@ function Journal:plan(jobs, recipe_hash)
 end
 
 -- Before the first byte of a submission: durable before it returns.
+-- Runs fn in one transaction: one fsync for several statements.
+function Journal:transaction(fn, ...)
+  self.db:exec("BEGIN IMMEDIATE")
+  local ok, res = pcall(fn, ...)
+  if not ok then
+    pcall(self.db.exec, self.db, "ROLLBACK")
+    error(res, 0)
+  end
+  self.db:exec("COMMIT")
+  return res
+end
+
 function Journal:intent(job, key)
-  self:plan({ job }, nil)
-  self.db:run([[UPDATE jobs SET state = 'submitting', attempts = attempts + 1, idempotency_key = ?,
-      error = NULL, class = NULL, updated_at = ? WHERE id = ?]], key, now(), job.id)
-  local n = self.db:rows("SELECT attempts FROM jobs WHERE id = ?", job.id)[1].attempts
-  self.db:run("INSERT OR REPLACE INTO attempts(job, n, idempotency_key, started_at, outcome) VALUES (?, ?, ?, ?, 'sending')",
-    job.id, n, key, now())
-  return n
+  return self:transaction(function()
+    if not self:get(job.id) then self:plan_one(job) end
+    self.db:run([[UPDATE jobs SET state = 'submitting', attempts = attempts + 1, idempotency_key = ?,
+        error = NULL, class = NULL, updated_at = ? WHERE id = ?]], key, now(), job.id)
+    local n = self.db:rows("SELECT attempts FROM jobs WHERE id = ?", job.id)[1].attempts
+    self.db:run("INSERT OR REPLACE INTO attempts(job, n, idempotency_key, started_at, outcome) VALUES (?, ?, ?, ?, 'sending')",
+      job.id, n, key, now())
+    return n
+  end)
 end
 
 -- The task id, the moment it arrives.
 function Journal:submitted(id, n, task_id)
-  self.db:run("UPDATE jobs SET state = 'submitted', task_id = ?, submitted_at = ?, updated_at = ? WHERE id = ?",
-    task_id, now(), now(), id)
-  self.db:run("UPDATE attempts SET outcome = 'accepted', task_id = ? WHERE job = ? AND n = ?", task_id, id, n)
+  self:transaction(function()
+    self.db:run("UPDATE jobs SET state = 'submitted', task_id = ?, submitted_at = ?, updated_at = ? WHERE id = ?",
+      task_id, now(), now(), id)
+    self.db:run("UPDATE attempts SET outcome = 'accepted', task_id = ? WHERE job = ? AND n = ?", task_id, id, n)
+  end)
 end
 
 function Journal:attempt_outcome(id, n, outcome, err)
@@ -162,7 +197,7 @@ end
 -- Counts by state and credits (estimated for all, spent for submitted ones).
 function Journal:summary()
   local s = { states = {}, jobs = 0, credits_planned = 0, credits_spent = 0, failures = {}, unknown = {} }
-  for _, row in ipairs(self:all()) do
+  for _, row in ipairs(self:current()) do
     s.jobs = s.jobs + 1
     s.states[row.state] = (s.states[row.state] or 0) + 1
     s.credits_planned = s.credits_planned + (row.credits or 0)
@@ -183,7 +218,7 @@ end
 -- manifest.jsonl: one line a job, written atomically.
 function Journal:write_manifest()
   local lines = {}
-  for _, row in ipairs(self:all()) do
+  for _, row in ipairs(self:current()) do
     local rec = {
       job = row.id, cell = row.cell, variant = row.variant, sample = row.sample,
       cell_values = row.cell_values and row.cell_values ~= "[]" and json.decode(row.cell_values) or json.object(),
