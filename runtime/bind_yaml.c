@@ -39,7 +39,7 @@ static void yaml_read_limits(lua_State *L, int idx, struct yload_limits *lim)
         if (!key || !l->name)
             luaL_error(L, "hh.yaml.load: unknown limit %s (max_bytes, max_depth, max_nodes)",
                        luaL_tolstring(L, -2, NULL));
-        if (!isint || v < 1 || v > l->max)
+        if (lua_type(L, -1) != LUA_TNUMBER || !isint || v < 1 || v > l->max)
             luaL_error(L, "hh.yaml.load: limits.%s must be a whole number from 1 to %I", key, l->max);
         *(lua_Integer *)(void *)((char *)lim + l->offset) = v;
         lua_pop(L, 1);                                 /* key */

@@ -433,6 +433,10 @@ run_hh -e 'require("hh.yaml").load("a: 1", "x", {max_nodes = 1.5})'
 like "$ERR" "hh.yaml.load: limits.max_nodes must be a whole number from 1 to 1073741824" "so does a fraction"
 run_hh -e 'require("hh.yaml").load(nil)'
 like "$ERR" "\(command line\):1: bad argument #1 to 'load' \(string expected, got nil\)" "text must be a string"
+run_hh -e 'require("hh.yaml").load("a: 1", "x", {max_bytes = "10"})'
+like "$ERR" "hh.yaml.load: limits.max_bytes must be a whole number from 1 to 1073741824" "a limit must be a number, not a string"
+run_hh -e 'require("hh.yaml").load("a: 1", "x", "max_depth=3")'
+like "$ERR" "bad argument #3 to 'load' \(table expected, got string\)" "limits must be a table"
 run_hh -e 'local d, e = require("hh.yaml").load("a: [") print(d, e[1])'
 is "$OUT" "nil	(yaml):2:1: did not find expected node content (while parsing a flow node)" "without a name, messages say (yaml)"
 
