@@ -10,10 +10,10 @@ build="gcc make pkg-config liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev liby
 runtime="ffmpeg curl"
 case "$goal" in
     build) want="$build" ;;
-    test) want="$build $runtime jq perl" ;;
+    test) want="$build $runtime jq perl sqlite3" ;;
     demo) want="$build $runtime" ;;
     bench) want="$build $runtime jq" ;;
-    valgrind) want="$build $runtime jq perl valgrind" ;;
+    valgrind) want="$build $runtime jq perl sqlite3 valgrind" ;;
     *) echo "ensure-deps: unknown goal $goal" >&2; exit 2 ;;
 esac
 
