@@ -7,6 +7,7 @@
 
 local core = require("hh.core")
 local profile = require("hh.profile")
+require("hh.sandbox") -- caps string.rep and removes string.dump for every string, from the start
 
 local hh = {}
 

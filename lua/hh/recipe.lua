@@ -63,7 +63,7 @@ function M.expression_error(err, at)
   err = tostring(err)
   local prefix = at .. ": "
   if err:sub(1, #prefix) == prefix then err = err:sub(#prefix + 1) end
-  return (err:gsub("^when: ", ""))
+  return (err:gsub("^[%a_]+: ", "", 1))
 end
 
 local Problems = {}
@@ -514,7 +514,11 @@ local function check(raw, problems, null, path)
         local at = list == v and loc.item(v, i) or loc.key(raw, key)
         local field = list == v and string.format("%s[%d]", key, i - 1) or key
         if type(c) == "string" then
-          local fn, err = require("hh.sandbox").expression(c, at)
+          local names = {}
+          for k in pairs(axis_names) do names[#names + 1] = k end
+          for k in pairs(r.vars) do names[#names + 1] = k end
+          for _, row in ipairs(r.rows) do for k in pairs(row.values) do names[#names + 1] = k end end
+          local fn, err = require("hh.sandbox").expression(c, at, { label = key, names = names })
           if not fn then problems:add(at, field, M.expression_error(err, at))
           else r[key][#r[key] + 1] = { expr = fn, text = c, at = at, field = field } end
         elseif type(c) == "table" and c[1] == nil and next(c) then
@@ -620,7 +624,11 @@ local function check(raw, problems, null, path)
                 problems:add(cat, cf, "unknown failure class '" .. c .. "'" .. (hint ~= "" and hint
                   or " (one of " .. table.concat(names, ", ") .. ", or an expression)"))
               else
-                local fn, err = require("hh.sandbox").expression(c, wat)
+                local names = { "status", "class", "error", "size", "duration", "seconds", "polls", "job",
+                                "cell", "sample", "variant", "result" }
+                for k in pairs(axis_names) do names[#names + 1] = k end
+                for k in pairs(r.vars) do names[#names + 1] = k end
+                local fn, err = require("hh.sandbox").expression(c, wat, { names = names })
                 if not fn then
                   local m = M.suggest(c, M.CLASSES)
                   problems:add(wat, field .. ".when", M.expression_error(err, wat) .. m)
