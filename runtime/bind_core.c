@@ -364,8 +364,10 @@ static int wait_step(lua_State *L, struct loop *lp)
                     ws->phase = W_SLEEP;    /* some hosts know a task only moments after creating it */
                     continue;
                 }
+                /* Each request already retried max_retries times: a few
+                 * more polls ride out a bad patch without giving up a paid task. */
                 if ((strcmp(cls, "transient") == 0 || strcmp(cls, "transport") == 0) &&
-                    ++ws->errors <= lp->cfg.max_retries) {
+                    ++ws->errors <= 4 * lp->cfg.max_retries) {
                     ws->phase = W_SLEEP;
                     continue;
                 }

@@ -274,7 +274,15 @@ static int l_remove(lua_State *L)
     return 1;
 }
 
+/* fs.isatty(fd) -> boolean (1: stdout, 2: stderr) */
+static int l_isatty(lua_State *L)
+{
+    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
 static const luaL_Reg fs_functions[] = {
+    {"isatty", l_isatty},
     {"lock", l_lock},
     {"sha256_file", l_sha256_file},
     {"list", l_list},

@@ -39,6 +39,7 @@ local RUN = spec({
   { name = "retry-failed", flag = true, help = "submit again jobs whose task failed before" },
   { name = "concurrency", short = "j", arg = "N", help = "jobs in flight at once (default: the recipe's, else 8)" },
   { name = "quiet", short = "q", flag = true, help = "print only the summary" },
+  { name = "json", flag = true, help = "one JSON event a line on stdout (submitted, succeeded, downloaded, failed, rerun, unknown, progress)" },
   { name = "base-url", arg = "URL", help = "API base URL" },
 })
 
@@ -267,32 +268,31 @@ function M.run(argv)
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
   local out = opts.out or ("runs/" .. r.name)
-  if not opts.quiet then
+  if not opts.quiet and not opts.json then
     say("%s: %s, %d credits (up to %d with reruns) into %s", path, counts(r, jobs), min, worst, out)
   end
+  local progress = require("hh.progress").new({ json = opts.json, quiet = opts.quiet, total = #jobs, budget = r.budget })
   local emit = function(kind, rec)
-    if opts.quiet then return end
-    if kind == "submitted" then
-      io.stderr:write(string.format("hh: submitted  %s %s (%d credits)\n", rec.job, rec.task_id or "", rec.credits or 0))
-    elseif kind == "downloaded" then
-      io.stderr:write(string.format("hh: done       %s -> %s\n", rec.job, rec.file))
-    elseif kind == "failed" then
-      io.stderr:write(string.format("hh: failed     %s: %s\n", rec.job, rec.error or rec.class or "?"))
-    elseif kind == "rerun" then
-      io.stderr:write(string.format("hh: rerun      %s of %s (rule %d)\n", rec.job, rec.rerun_of, rec.rule))
-    end
+    if kind == "final" then progress:finished(rec and rec.state or "failed") else progress:event(kind, rec) end
   end
   local records, summary, err
   local failed, aborted, interrupts = core.run(function()
+    local running = true
+    if progress.mode == "tty" then
+      hh.spawn(function() while running do progress:draw() hh.sleep(1) end end)
+    end
     records, summary = require("hh.engine").run(r, jobs, {
       out = out, concurrency = width, emit = emit, fresh = opts.fresh, resubmit_unknown = opts["resubmit-unknown"],
       retry_failed = opts["retry-failed"], recipe_path = M.absolute(path),
     })
     if not records then err = summary end
+    running = false
   end)
+  progress:close()
   if err then say("%s", err) return EXIT.failed end
   if aborted then return EXIT.interrupted end
   if not summary then return EXIT.error end
+  local print = opts.json and function(text) io.stderr:write(text, "\n") end or print
   print(string.format("%s: %d done (%d already), %d failed, %d unknown, %d skipped, %d reruns; %d credits this run; %s/manifest.jsonl",
     r.name, summary.done, summary.cached or 0, summary.failed, summary.unknown, summary.skipped, summary.reruns,
     summary.credits, out))

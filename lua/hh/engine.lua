@@ -270,6 +270,7 @@ local function run_job(job, ctx, r)
     current = rerun_of(job, chosen, n, r)
     ctx.emit("rerun", { job = current.id, rerun_of = current.rerun_of, rule = chosen.index })
   end
+  ctx.emit("final", records[#records])
   return records
 end
 
