@@ -201,7 +201,13 @@ local function attempt(job, ctx)
     journal_write(ctx, "outcome", j.finish, job.id, "failed", rec)
     return rec
   end
+  -- One key per job, so a resubmitted unknown outcome is recognised by a host
+  -- that honours keys; a deliberate new attempt (--fresh, --retry-failed)
+  -- after a known outcome gets a key of its own.
   local key = "hh-" .. job.id
+  if row and (row.state == "done" or row.state == "failed") and row.task_id then
+    key = key .. "-" .. ((row.attempts or 0) + 1)
+  end
   -- The intent is journaled by the loop just before the request's first
   -- byte (on_send): a job still queued when hh dies is simply not sent yet.
   local n, intent_err
