@@ -95,6 +95,15 @@ local function sort_problems(problems)
   end)
 end
 
+-- The recipe file's sha256 (the journal records which version made a job).
+function M.file_hash(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return core.sha256(text)
+end
+
 function M.absolute(path)
   if path:sub(1, 1) == "/" then return path end
   local pwd = os.getenv("PWD")
@@ -283,7 +292,7 @@ function M.run(argv)
     end
     records, summary = require("hh.engine").run(r, jobs, {
       out = out, concurrency = width, emit = emit, fresh = opts.fresh, resubmit_unknown = opts["resubmit-unknown"],
-      retry_failed = opts["retry-failed"], recipe_path = M.absolute(path),
+      retry_failed = opts["retry-failed"], recipe_path = M.absolute(path), recipe_hash = M.file_hash(path),
     })
     if not records then err = summary end
     running = false
