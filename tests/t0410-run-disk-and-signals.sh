@@ -51,10 +51,12 @@ if mount -t tmpfs -o size=400k tmpfs full 2>/dev/null; then
         printf '%s' "$ERR" | grep -q "$task" || lost=$((lost + 1))
     done
     is "$lost" 0 "every one of the $paid paid tasks is journaled or named on stderr"
-    # Move the run to a roomy disk and resume: nothing is paid twice.
+    # Move the run to a roomy disk and resume: nothing is paid twice. A task
+    # whose id could not be journaled is an unknown outcome there: resending
+    # it with its Idempotency-Key is safe on this host.
     cp -r full/run roomy
     cleanup_mounts
-    run_hh run r.yaml --out roomy -q
+    run_hh run r.yaml --out roomy -q --resubmit-unknown
     is "$RC" 0 "resumed elsewhere, the run completes"
     stats=$(sim_stats)
     is "$(jqv "$stats" '[.submissions[].idempotency_key] | group_by(.) | map(select(length > 1)) | length')" 0 "no job was billed twice"
