@@ -92,9 +92,9 @@ end
 -- Fills a template: lookup(name) gives a value (nil: unknown name, an
 -- error); escape, when given, rewrites each value's text (file names).
 function M.render(s, lookup, escape)
-  if not s:find("[{}]") then return s end
   local fn = compiled[s]
   if not fn then
+    if not s:find("[{}]") then return s end
     local err
     fn, err = compile(s)
     if not fn then return nil, err end
