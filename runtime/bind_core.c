@@ -453,7 +453,7 @@ static int wait_step(lua_State *L, struct loop *lp)
                 lua_pushvalue(L, W_RESULT);
                 return 1;
             }
-            if (r == XR_ANSWERED && (code == 403 || code == 404 || code == 410) && ws->refreshes < 3) {
+            if (r == XR_ANSWERED && (code == 403 || code == 404 || code == 410) && ws->refreshes < 5) {
                 /* The URL expired: a new status answer carries a fresh one. */
                 ws->refreshes++;
                 ws->phase = W_POLL_DUE;

@@ -39,7 +39,7 @@ is "$(jqv "$(sim_stats)" .accepted)" 6 "--fresh generates every job again"
 
 # URLs that expire before their download starts (the status answer that
 # carried them trickled in slower than they live).
-start_sim --time-scale 0.002 --palette 2 --url-ttl 0.2 --fault slow-body=0.5 --slow-seconds 0.4 --seed 5
+start_sim --time-scale 0.002 --palette 2 --url-ttl 0.2 --fault slow-body=0.3 --slow-seconds 0.4 --seed 5
 hh_env
 run_hh run r.yaml -q --out expiring
 is "$RC" 0 "downloads whose URLs expired before they started still complete"
