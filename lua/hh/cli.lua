@@ -36,6 +36,8 @@ usage: hh check RECIPE             validate a recipe (YAML or Lua) without netwo
        hh resume DIR               continue a run (after Ctrl-C, a crash, a reboot)
        hh show DIR / hh runs       what a run did and spent / every run
        hh export DIR [--csv]       a run's jobs as CSV or JSON lines
+       hh report DIR               DIR/report.html: summary, grid, A/B, blind judging
+       hh votes import DIR FILE... merge exported votes into DIR/votes.jsonl
        hh SCRIPT.lua [ARGS...]     run a Lua script with `hh` and `cjson` loaded
        hh -e CODE                  run a line of Lua
        hh generate --prompt TEXT [options] [--wait] [-o FILE]
@@ -255,6 +257,8 @@ end
 
 local commands = require("hh.commands")
 for name, text in pairs(commands.HELP) do HELP[name] = text end
+HELP.report = require("hh.report").HELP
+HELP.votes = require("hh.votes").HELP
 
 M.commands = {
   generate = cmd_generate,
@@ -268,6 +272,8 @@ M.commands = {
   show = commands.show,
   runs = commands.runs,
   export = commands.export,
+  report = function(argv) return require("hh.report").command(argv) end,
+  votes = function(argv) return require("hh.votes").command(argv) end,
 }
 
 function M.main(argv)
