@@ -301,6 +301,8 @@ function M.run(argv)
   if err then say("%s", err) return EXIT.failed end
   if aborted then return EXIT.interrupted end
   if not summary then return EXIT.error end
+  local reported, rerr = require("hh.report").write(out)
+  if not reported then say("cannot write the report: %s", rerr) end
   local print = opts.json and function(text) io.stderr:write(text, "\n") end or print
   print(string.format("%s: %d done (%d already), %d failed, %d unknown, %d skipped, %d reruns; %d credits this run; %s/manifest.jsonl",
     r.name, summary.done, summary.cached or 0, summary.failed, summary.unknown, summary.skipped, summary.reruns,
