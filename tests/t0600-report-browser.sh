@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The report in a real browser: an A/B run of a 2x2 sweep with 2 samples
+# against hh-sim, hh report, then tests/browser/report.test.js drives
+# Debian's headless Chromium through playwright-core: the grid's cells for
+# the chosen axes, a video that plays, synchronised playback and scrubbing,
+# other axes and pages, the A/B view, blind votes from the keyboard and the
+# ranking, exported votes imported with hh votes import into a regenerated
+# report. HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-hh.sh"
+
+BROWSER_DIR=$TESTS_DIR/browser
+CHROMIUM=${HH_CHROMIUM:-/usr/bin/chromium}
+
+# What this test needs is installed by `make test` (tools/ensure-deps.sh
+# test, then npm ci here); when it is missing the test fails, saying what.
+[ -x "$CHROMIUM" ] || bail "no Chromium at $CHROMIUM: install Debian's chromium (make test does: tools/ensure-deps.sh test)"
+command -v node > /dev/null || bail "no node: install Debian's nodejs and npm (make test does: tools/ensure-deps.sh test)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || bail "playwright-core needs Node.js 20 or later; this is $(node --version)"
+if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
+    command -v npm > /dev/null || bail "no npm: install Debian's npm (make test does: tools/ensure-deps.sh test)"
+    diag "installing playwright-core in tests/browser (npm ci)"
+    if ! (cd "$BROWSER_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) > "$SCRATCH/npm.log" 2>&1; then
+        sed 's/^/# npm: /' "$SCRATCH/npm.log"
+        bail "npm ci failed in tests/browser: it needs the npm registry (and nothing else)"
+    fi
+fi
+ok 0 "Chromium, Node.js $(node --version) and playwright-core are here"
+
+cd "$SCRATCH"
+start_sim --time-scale 0.002 --palette 4
+hh_env
+cat > grid-ab.yaml <<'Y'
+name: film-grid-ab
+prompt: "A street market at {time} in {weather}, handheld camera"
+sweep:
+  time: [dawn, dusk]
+  weather: [clear, rain]
+seed: auto
+samples: 2
+compare:
+  plain: "{prompt}"
+  film: "{prompt}, shot on 35mm film, grain"
+output: "{time}-{weather}-{variant}-{sample}.mp4"
+Y
+run_hh run grid-ab.yaml --out run -q
+is "$RC" 0 "the A/B run of a 2x2 sweep with 2 samples succeeds"
+is "$(jq -s 'map(select(.state == "done")) | length' run/manifest.jsonl)" 16 "sixteen clips"
+run_hh report run
+is "$RC" 0 "hh report writes the report"
+stop_sim
+
+export HH SCRATCH RUN_DIR=$SCRATCH/run HH_CHROMIUM=$CHROMIUM
+[ -n "${HH_SCREENSHOTS:-}" ] && export HH_SCREENSHOTS=$(cd "$HH_SCREENSHOTS" && pwd)
+node "$BROWSER_DIR/report.test.js" > "$SCRATCH/browser.out" 2> "$SCRATCH/browser.err"
+status=$?
+while IFS= read -r line; do
+    case "$line" in
+        "ok - "*) ok 0 "${line#ok - }" ;;
+        "not ok - "*) ok 1 "${line#not ok - }" ;;
+        "#"*) printf '%s\n' "$line" ;;
+    esac
+done < "$SCRATCH/browser.out"
+[ -s "$SCRATCH/browser.err" ] && sed 's/^/# stderr: /' "$SCRATCH/browser.err" | head -n 40
+is "$status" 0 "the browser test ran to its end and passed"
+done_testing
