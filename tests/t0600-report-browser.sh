@@ -5,11 +5,15 @@
 # the chosen axes, a video that plays, synchronised playback and scrubbing,
 # other axes and pages, the A/B view, blind votes from the keyboard and the
 # ranking, exported votes imported with hh votes import into a regenerated
-# report. HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
+# report; a run of refused jobs and reruns shows their reasons. HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 
 BROWSER_DIR=$TESTS_DIR/browser
+if [ -n "${HH_SCREENSHOTS:-}" ]; then
+    HH_SCREENSHOTS=$(cd "$HH_SCREENSHOTS" && pwd) || bail "HH_SCREENSHOTS: no directory $HH_SCREENSHOTS"
+    export HH_SCREENSHOTS
+fi
 CHROMIUM=${HH_CHROMIUM:-/usr/bin/chromium}
 
 # What this test needs is installed by `make test` (tools/ensure-deps.sh
@@ -49,10 +53,25 @@ is "$RC" 0 "the A/B run of a 2x2 sweep with 2 samples succeeds"
 is "$(jq -s 'map(select(.state == "done")) | length' run/manifest.jsonl)" 16 "sixteen clips"
 run_hh report run
 is "$RC" 0 "hh report writes the report"
+
+# A run where every job and its rerun is rejected, with one variant.
+start_sim --time-scale 0.002 --fault task-policy=1
+hh_env
+cat > refused.yaml <<'Y'
+name: all-refused
+prompt: "a {thing} on a table"
+sweep:
+  thing: [cup, bowl]
+rerun:
+  - when: policy
+    set: {prompt: "{prompt}, family friendly"}
+output: "{thing}.mp4"
+Y
+run_hh run refused.yaml --out refused -q
+is "$RC" 4 "a run whose jobs and reruns are all refused"
 stop_sim
 
-export HH SCRATCH RUN_DIR=$SCRATCH/run HH_CHROMIUM=$CHROMIUM
-[ -n "${HH_SCREENSHOTS:-}" ] && export HH_SCREENSHOTS=$(cd "$HH_SCREENSHOTS" && pwd)
+export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused HH_CHROMIUM=$CHROMIUM
 node "$BROWSER_DIR/report.test.js" > "$SCRATCH/browser.out" 2> "$SCRATCH/browser.err"
 status=$?
 while IFS= read -r line; do

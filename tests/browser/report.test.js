@@ -5,6 +5,7 @@
 // directory itself (with Range requests, as a static host would) on a free
 // loopback port. Environment: HH (the hh binary), RUN_DIR (an A/B run of a
 // 2x2 sweep time x weather, 2 samples, output {time}-{weather}-{variant}-{sample}.mp4),
+// FAILED_DIR (a run of one variant whose jobs and reruns all failed),
 // SCRATCH (a directory for profiles and downloads), HH_SCREENSHOTS (a
 // directory to save report-grid.png, report-ab.png, report-judge.png in).
 'use strict';
@@ -17,6 +18,7 @@ const { execFileSync } = require('child_process');
 
 const HH = process.env.HH;
 const RUN_DIR = process.env.RUN_DIR;
+const FAILED_DIR = process.env.FAILED_DIR;
 const SCRATCH = process.env.SCRATCH;
 const SHOTS = process.env.HH_SCREENSHOTS || '';
 const CHROMIUM = process.env.HH_CHROMIUM || '/usr/bin/chromium';
@@ -276,6 +278,24 @@ async function main() {
   await page.waitForSelector('#grid figure.cell video');
   const meta = await until(page, () => [...document.querySelectorAll('#grid video')].every((v) => v.readyState >= 1));
   ok(meta, 'opened as a file, the grid loads its videos by relative paths');
+
+  // Failures and reruns: each cell says why; judging needs two variants.
+  errors.length = 0;
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('file://' + path.resolve(FAILED_DIR, 'report.html'));
+  await page.waitForSelector('#grid figure.cell');
+  const failed = await page.$$eval('#grid figure.cell', (fs) => fs.map((f) => [f.dataset.x, f.dataset.state,
+    f.querySelector('.novideo').textContent, f.querySelector('figcaption').textContent]));
+  ok(failed.length === 2 && failed.every(([x, st, why, cap]) => st === 'failed' &&
+    /policy.*prompt rejected by content policy/.test(why) && /rerun 1, rule 1/.test(cap) && /earlier: j\w+ failed/.test(cap)),
+  'failed cells show the reason, the rerun and the earlier attempt', failed);
+  await page.goto('file://' + path.resolve(FAILED_DIR, 'report.html') + '#judge');
+  const judge = await page.$eval('#judge', (s) => s.textContent);
+  ok(/needs two or more variants.*this run has 1 variant\./.test(judge), 'with one variant there is nothing to judge', judge);
+  await page.goto('file://' + path.resolve(FAILED_DIR, 'report.html') + '#failures');
+  const rowsFailed = await page.$$eval('#failures tbody tr', (rs) => rs.length);
+  ok(rowsFailed === 4, 'the failures view lists the four failed jobs', rowsFailed);
+  ok(errors.length === 0, 'no script errors there either', errors);
   await context.close();
   server.close();
 }
