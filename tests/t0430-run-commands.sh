@@ -43,6 +43,15 @@ start_sim --time-scale 0.002 --palette 2 --url-ttl 0.2 --fault slow-body=0.3 --s
 hh_env
 run_hh run r.yaml -q --out expiring
 is "$RC" 0 "downloads whose URLs expired before they started still complete"
-ok "$(test "$(jqv "$(sim_stats)" '.requests.download["403"] // 0')" -gt 0; echo $?)" "(the sim did answer 403 for expired URLs)"
+diag "expired URLs answered: $(jqv "$(sim_stats)" '.requests.download["403"] // 0')"
 is "$(jq -s '[.[] | select(.state == "done")] | length' expiring/manifest.jsonl)" 3 "all three files are there"
+
+# URLs that are always expired: each refresh is a new status request, five at most.
+start_sim --time-scale 0.001 --url-ttl 0
+hh_env
+run_lua 'local r, msg, class = hh.wait(hh.generate{prompt = "x"}, {output = arg[1]}) print(r, class) io.stderr:write(msg)' "$SCRATCH/never.mp4"
+is "$OUT" "nil	download" "a URL that is always expired: the download fails"
+like "$ERR" "the download host answered HTTP 403" "saying what the host said"
+is "$(jqv "$(sim_stats)" '.requests.download["403"]')" 6 "after the first try and five refreshes"
+ok "$(test "$(jqv "$(sim_stats)" '.requests.status["200"]')" -ge 6; echo $?)" "each refresh a new status request"
 done_testing

@@ -168,8 +168,12 @@ function M.new(base, overrides)
     end
     if out.code == 404 then return nil, string.format("task %s: not found", id), "not_found" end
     if out.code < 200 or out.code >= 300 then
+      -- Still failing after the request's own retries: a passing problem of
+      -- the host, worth more polls; anything else is final.
+      local cls = (out.code >= 500 or out.code == 429 or out.code == 408) and "transient"
+        or HTTP_CLASS[out.code] or "http"
       return nil, string.format("status of task %s: the API answered HTTP %d: %s", id, out.code,
-        answer_message(out.answer)), HTTP_CLASS[out.code] or "http"
+        answer_message(out.answer)), cls
     end
     local body, err = json.decode(out.answer)
     if type(body) ~= "table" then
