@@ -48,7 +48,7 @@ static struct task *find_idempotent(struct sim *s, int key, const char *idem)
 }
 
 static struct task *create_task(struct sim *s, int key, const struct gen_request *req,
-                                const char *sha, const char *idem, long long cost)
+                                const char *sha, const char *idem, long long cost, long long seed)
 {
     if (s->ntasks == s->cap_tasks) {
         size_t cap = s->cap_tasks ? s->cap_tasks * 2 : 1024;
@@ -72,7 +72,9 @@ static struct task *create_task(struct sim *s, int key, const struct gen_request
     t->video.sound = req->sound;
     t->video.nshots = req->nshots;
     for (int i = 0; i < req->nshots; i++) {
-        t->video.shots[i].look = video_look(req->shot_prompt[i], s->cfg.palette);
+        /* A seed (hosts that take one) varies the look like it varies a render. */
+        int look = video_look(req->shot_prompt[i], s->cfg.palette);
+        t->video.shots[i].look = (int)(((long long)look + (seed % s->cfg.palette) * 7 + s->cfg.palette * 8) % s->cfg.palette);
         t->video.shots[i].seconds = req->shot_seconds[i];
     }
     t->credits = cost;
@@ -154,7 +156,11 @@ enum MHD_Result api_generate(struct MHD_Connection *c, struct req_ctx *r)
         return reply_error(c, r, 402, "insufficient_credits", NULL,
                            "insufficient credits: this job costs %lld, the balance is %lld", cost, balance);
     }
-    t = create_task(s, r->key, &req, sha, idem, cost);
+    json_t *seed_field = json_object_get(body, "seed");
+    long long seed = json_is_integer(seed_field) ? json_integer_value(seed_field) : 0;
+    if (seed < 0)
+        seed = -seed;
+    t = create_task(s, r->key, &req, sha, idem, cost, seed);
     json_decref(body); /* req borrowed its strings until here */
     if (!t) {
         pthread_mutex_unlock(&s->lock);
