@@ -2,7 +2,9 @@
  * hh.wait as yielding C functions over the loop, plus spawn, park/wake,
  * sleep, configuration and counters. Host specifics (URLs, field names,
  * status words, local validation) come from the Lua host profile installed
- * with core.set_profile; this file only moves bytes and schedules. */
+ * with core.set_profile; this file only moves bytes and schedules. Calls into
+ * the profile use lua_call: they run inside a job, whose lua_resume is the
+ * protection, and every transfer is freed (push_outcome) before such a call. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
