@@ -47,8 +47,9 @@ usage: hh check RECIPE             validate a recipe (YAML or Lua) without netwo
        hh help [COMMAND]
 
 Environment: HH_API_KEY (or ~/.config/hh/credentials, mode 0600),
-HH_BASE_URL (default https://happyhorse.app), HH_LUA_PATH (load lua/ from
-disk), HH_TRACE=1 (trace HTTP, Authorization redacted).
+HH_BASE_URL (default https://happyhorse.app), HH_SETTINGS (name=value,...
+as hh.config takes), HH_LUA_PATH (load lua/ from disk), HH_TRACE=1 (trace
+HTTP, Authorization redacted), NO_COLOR.
 
 Exit codes: 0 ok, 1 script error, 2 usage or invalid input (nothing sent),
 3 the API refused (key, credits, request), 4 some jobs failed, 130 interrupted.]]
