@@ -281,7 +281,31 @@ static int l_isatty(lua_State *L)
     return 1;
 }
 
+/* fs.read(path) -> the whole file, or nil and "PATH: reason" (as io.open says it). */
+static int l_read(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return push_error(L, "%s: %s", path, strerror(errno));
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    size_t n;
+    do {
+        char *p = luaL_prepbuffer(&b);
+        n = fread(p, 1, LUAL_BUFFERSIZE, f);
+        luaL_addsize(&b, n);
+    } while (n == LUAL_BUFFERSIZE);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return push_error(L, "%s: %s", path, "read error");
+    luaL_pushresult(&b);
+    return 1;
+}
+
 static const luaL_Reg fs_functions[] = {
+    {"read", l_read},
     {"isatty", l_isatty},
     {"lock", l_lock},
     {"sha256_file", l_sha256_file},

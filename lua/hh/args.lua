@@ -60,6 +60,22 @@ function M.parse(spec, argv, first)
   return opts, rest
 end
 
+-- The start of every command: parses argv (from argv[2]), says what is wrong
+-- as "hh: NAME: problem (see hh help NAME)", prints the help for --help.
+-- Returns options and the other arguments, or nil and the exit status.
+function M.command(spec, name, argv, help)
+  local opts, rest = M.parse(spec, argv, 2)
+  if not opts then
+    io.stderr:write(string.format("hh: %s: %s (see hh help %s)\n", name, rest, name))
+    return nil, 2
+  end
+  if opts.help then
+    print(help)
+    return nil, 0
+  end
+  return opts, rest
+end
+
 -- A number option: the value, or nil and a message naming the option.
 function M.number(opts, name, lo, hi)
   local v = opts[name]

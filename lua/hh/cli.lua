@@ -133,9 +133,8 @@ local function set_value(text)
 end
 
 local function cmd_generate(argv)
-  local opts, rest = args.parse(GENERATE, argv, 2)
-  if not opts then say("generate: %s (see hh help generate)", rest) return EXIT.usage end
-  if opts.help then print(HELP.generate) return EXIT.ok end
+  local opts, rest = args.command(GENERATE, "generate", argv, HELP.generate)
+  if not opts then return rest end
   if #rest > 0 then say("generate: unexpected argument %q", rest[1]) return EXIT.usage end
   local params = { prompt = opts.prompt, mode = opts.mode, aspect_ratio = opts.aspect, sound = opts.sound,
                    image_urls = opts.image }
@@ -184,9 +183,8 @@ local function cmd_generate(argv)
 end
 
 local function task_command(name, spec, argv, fn)
-  local opts, rest = args.parse(spec, argv, 2)
-  if not opts then say("%s: %s (see hh help %s)", name, rest, name) return EXIT.usage end
-  if opts.help then print(HELP[name]) return EXIT.ok end
+  local opts, rest = args.command(spec, name, argv, HELP[name])
+  if not opts then return rest end
   if #rest ~= 1 then say("%s: expected one TASK_ID (see hh help %s)", name, name) return EXIT.usage end
   local ok, err = apply_common(opts)
   if not ok then say("%s: %s", name, err) return EXIT.usage end

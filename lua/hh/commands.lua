@@ -97,11 +97,8 @@ end
 
 -- The recipe file's sha256 (the journal records which version made a job).
 function M.file_hash(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return core.sha256(text)
+  local text = require("hh.fs").read(path)
+  return text and core.sha256(text)
 end
 
 function M.absolute(path)
@@ -141,10 +138,19 @@ local function report_problems(problems)
   for _, line in ipairs(problems:render()) do io.stderr:write(line, "\n") end
 end
 
+-- A recipe loaded, expanded and priced for a command; or, after every
+-- problem was printed, nil and the exit status.
+local function prepared(path, opts)
+  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust })
+  if #problems == 0 then return r, jobs, min, worst end
+  report_problems(problems)
+  say("%s: %d problem%s; nothing was sent", path, #problems, #problems == 1 and "" or "s")
+  return nil, EXIT.usage
+end
+
 local function parse(spec_, name, argv)
-  local opts, rest = args.parse(spec_, argv, 2)
-  if not opts then say("%s: %s (see hh help %s)", name, rest, name) return nil, EXIT.usage end
-  if opts.help then print(M.HELP[name]) return nil, EXIT.ok end
+  local opts, rest = args.command(spec_, name, argv, M.HELP[name])
+  if not opts then return nil, rest end
   if #rest ~= 1 then say("%s: expected one RECIPE file (see hh help %s)", name, name) return nil, EXIT.usage end
   local sets, err = parse_sets(opts.set)
   if not sets then say("%s: %s", name, err) return nil, EXIT.usage end
@@ -155,12 +161,8 @@ end
 function M.check(argv)
   local opts, path = parse(CHECK, "check", argv)
   if not opts then return path end
-  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust })
-  if #problems > 0 then
-    report_problems(problems)
-    say("%s: %d problem%s; nothing was sent", path, #problems, #problems == 1 and "" or "s")
-    return EXIT.usage
-  end
+  local r, jobs, min, worst = prepared(path, opts)
+  if not r then return jobs end
   print(string.format("%s: ok: %s, %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
     r.budget and string.format(" (budget %d)", math.floor(r.budget)) or ""))
   return EXIT.ok
@@ -175,11 +177,8 @@ end
 function M.plan(argv)
   local opts, path = parse(PLAN, "plan", argv)
   if not opts then return path end
-  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust })
-  if #problems > 0 then
-    report_problems(problems)
-    return EXIT.usage
-  end
+  local r, jobs, min, worst = prepared(path, opts)
+  if not r then return jobs end
   local out_dir = opts.out or ("runs/" .. r.name)
   local status, removed, tally = M.compare(out_dir, jobs)
   if opts.json then
@@ -266,12 +265,8 @@ function M.run(argv)
     if not n then say("run: %s", err) return EXIT.usage end
     width = math.tointeger(n)
   end
-  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust })
-  if #problems > 0 then
-    report_problems(problems)
-    say("%s: %d problem%s; nothing was sent", path, #problems, #problems == 1 and "" or "s")
-    return EXIT.usage
-  end
+  local r, jobs, min, worst = prepared(path, opts)
+  if not r then return jobs end
   local hh = require("hh")
   if opts["base-url"] then hh.config({ base_url = opts["base-url"] }) end
   local keyok, keyerr = core.check_key()
@@ -324,9 +319,8 @@ function M.run(argv)
 end
 
 local function parse_dir(spec_, name, argv, optional)
-  local opts, rest = args.parse(spec_, argv, 2)
-  if not opts then say("%s: %s (see hh help %s)", name, rest, name) return nil, EXIT.usage end
-  if opts.help then print(M.HELP[name]) return nil, EXIT.ok end
+  local opts, rest = args.command(spec_, name, argv, M.HELP[name])
+  if not opts then return nil, rest end
   if #rest > 1 or (#rest == 0 and not optional) then
     say("%s: expected one run directory (see hh help %s)", name, name)
     return nil, EXIT.usage

@@ -105,13 +105,7 @@ local function basename_noext(path)
   return (base:gsub("%.[^.]*$", ""))
 end
 
-local function read_file(path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read_file = require("hh.fs").read
 
 -- Reads one file into a raw table (no extends), registering positions.
 local function read_recipe(path, problems, opts)

@@ -226,9 +226,8 @@ M.HELP = "usage: hh report DIR\n\nWrites DIR/report.html: a page that works offl
   .. "hh run writes it at the end of every run.\n\n" .. require("hh.args").usage(SPEC)
 
 function M.command(argv)
-  local opts, rest = require("hh.args").parse(SPEC, argv, 2)
-  if not opts then say("report: %s (see hh help report)", rest) return EXIT.usage end
-  if opts.help then print(M.HELP) return EXIT.ok end
+  local opts, rest = require("hh.args").command(SPEC, "report", argv, M.HELP)
+  if not opts then return rest end
   if #rest ~= 1 then say("report: expected one run directory (see hh help report)") return EXIT.usage end
   local dir = rest[1]:gsub("(.)/+$", "%1")
   if not fs.size(dir .. "/journal.db") then

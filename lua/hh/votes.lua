@@ -17,13 +17,7 @@ local MAX_ERRORS = 50
 
 local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
 
-local function read_file(path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read_file = require("hh.fs").read
 
 local function nonempty_string(v, max)
   return type(v) == "string" and v ~= "" and #v <= max and not v:find("[%c]")
@@ -199,9 +193,8 @@ M.HELP = "usage: hh votes import DIR FILE...\n\nMerges vote files exported from 
   .. "wrong. Then hh report DIR shows them in the ranking.\n\n" .. require("hh.args").usage(SPEC)
 
 function M.command(argv)
-  local opts, rest = require("hh.args").parse(SPEC, argv, 2)
-  if not opts then say("votes: %s (see hh help votes)", rest) return EXIT.usage end
-  if opts.help then print(M.HELP) return EXIT.ok end
+  local opts, rest = require("hh.args").command(SPEC, "votes", argv, M.HELP)
+  if not opts then return rest end
   if rest[1] ~= "import" then
     say("votes: expected: hh votes import DIR FILE... (see hh help votes)")
     return EXIT.usage
