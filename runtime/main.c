@@ -25,7 +25,8 @@ static int traceback(lua_State *L)
 }
 
 /* package.preload loader for an embedded module; with HH_LUA_PATH set, the
- * file of the same name under that directory is loaded instead. */
+ * file of the same name under that directory is loaded instead. It runs
+ * under require, itself inside main's lua_pcall, so its lua_call is protected. */
 static int load_embedded(lua_State *L)
 {
     const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
@@ -70,6 +71,8 @@ static int install_modules(lua_State *L)
     return 0;
 }
 
+/* Called by main through lua_pcall with a traceback handler: the lua_calls
+ * below are protected by it. */
 static int run_cli(lua_State *L)
 {
     int argc = (int)lua_tointeger(L, 1);

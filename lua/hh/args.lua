@@ -60,6 +60,14 @@ function M.parse(spec, argv, first)
   return opts, rest
 end
 
+-- A command's options followed by options shared by several commands.
+function M.with(spec, common)
+  local all = {}
+  for _, o in ipairs(spec) do all[#all + 1] = o end
+  for _, o in ipairs(common) do all[#all + 1] = o end
+  return all
+end
+
 -- The start of every command: parses argv (from argv[2]), says what is wrong
 -- as "hh: NAME: problem (see hh help NAME)", prints the help for --help.
 -- Returns options and the other arguments, or nil and the exit status.

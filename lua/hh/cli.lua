@@ -61,12 +61,7 @@ local COMMON = {
   { name = "help", short = "h", flag = true, help = "show this help" },
 }
 
-local function with_common(spec)
-  local all = {}
-  for _, o in ipairs(spec) do all[#all + 1] = o end
-  for _, o in ipairs(COMMON) do all[#all + 1] = o end
-  return all
-end
+local function with_common(spec) return args.with(spec, COMMON) end
 
 local GENERATE = with_common({
   { name = "prompt", short = "p", arg = "TEXT", help = "what to make (up to 2500 characters)" },

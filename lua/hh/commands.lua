@@ -20,12 +20,7 @@ local COMMON = {
   { name = "help", short = "h", flag = true, help = "show this help" },
 }
 
-local function spec(extra)
-  local all = {}
-  for _, o in ipairs(extra) do all[#all + 1] = o end
-  for _, o in ipairs(COMMON) do all[#all + 1] = o end
-  return all
-end
+local function spec(extra) return args.with(extra, COMMON) end
 
 local CHECK = spec({})
 local PLAN = spec({
@@ -328,20 +323,22 @@ local function parse_dir(spec_, name, argv, optional)
   return opts, rest[1]
 end
 
-local function open_read(dir)
+-- The start of resume, show and export: options, the directory and its
+-- journal (read without the lock); or nil and the exit status.
+local function open_run(spec_, name, argv)
+  local opts, dir = parse_dir(spec_, name, argv)
+  if not opts then return nil, dir end
   local journal, err = require("hh.journal").read(dir)
   if not journal then
     say("%s: %s", dir, err or "not a run directory (no journal.db)")
-    return nil
+    return nil, EXIT.usage
   end
-  return journal
+  return opts, dir, journal
 end
 
 function M.resume(argv)
-  local opts, dir = parse_dir(RESUME, "resume", argv)
+  local opts, dir, journal = open_run(RESUME, "resume", argv)
   if not opts then return dir end
-  local journal = open_read(dir)
-  if not journal then return EXIT.usage end
   local recipe_path = journal:meta("recipe")
   journal:close()
   if not recipe_path then say("resume: %s does not say which recipe made it", dir) return EXIT.usage end
@@ -359,10 +356,8 @@ function M.resume(argv)
 end
 
 function M.show(argv)
-  local opts, dir = parse_dir(SHOW, "show", argv)
+  local opts, dir, journal = open_run(SHOW, "show", argv)
   if not opts then return dir end
-  local journal = open_read(dir)
-  if not journal then return EXIT.usage end
   local s = journal:summary()
   local name, recipe_path = journal:meta("name"), journal:meta("recipe")
   journal:close()
@@ -442,10 +437,8 @@ local function csv_field(v)
 end
 
 function M.export(argv)
-  local opts, dir = parse_dir(EXPORT, "export", argv)
+  local opts, dir, journal = open_run(EXPORT, "export", argv)
   if not opts then return dir end
-  local journal = open_read(dir)
-  if not journal then return EXIT.usage end
   local rows = journal:current()
   journal:close()
   local json = require("hh.json")
