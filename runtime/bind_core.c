@@ -734,30 +734,71 @@ static int l_versions(lua_State *L)
     return 1;
 }
 
-static int l_sha256(lua_State *L)
+/* SHA-256 as lowercase hex, into hex[65]; 0 on failure. */
+static int sha256_hex(const char *data, size_t len, char hex[65])
 {
     /* Fetched once: OpenSSL 3 looks the algorithm up on every EVP_sha256(). */
     static EVP_MD *sha256;
     static EVP_MD_CTX *ctx;
-    size_t len;
-    const char *data = luaL_checklstring(L, 1, &len);
     unsigned char md[32];
     unsigned int mdlen = 0;
-    char hex[65];
     if (!sha256)
         sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     if (!ctx)
         ctx = EVP_MD_CTX_new();
     if (!sha256 || !ctx || !EVP_DigestInit_ex(ctx, sha256, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
         !EVP_DigestFinal_ex(ctx, md, &mdlen))
-        return luaL_error(L, "sha256 failed");
+        return 0;
     static const char digits[] = "0123456789abcdef";
     for (unsigned i = 0; i < 32; i++) {
         hex[2 * i] = digits[md[i] >> 4];
         hex[2 * i + 1] = digits[md[i] & 15];
     }
+    hex[64] = 0;
+    return 1;
+}
+
+static int l_sha256(lua_State *L)
+{
+    size_t len;
+    const char *data = luaL_checklstring(L, 1, &len);
+    char hex[65];
+    if (!sha256_hex(data, len, hex))
+        return luaL_error(L, "sha256 failed");
     lua_pushlstring(L, hex, 64);
     return 1;
+}
+
+struct digest_wanted {
+    const char *prefix;
+    size_t prefix_len, hex_len;
+};
+
+static int push_digest(lua_State *L, const char *bytes, size_t len, void *data)
+{
+    const struct digest_wanted *want = data;
+    char out[64 + 65];
+    char hex[65];
+    if (!sha256_hex(bytes, len, hex))
+        return luaL_error(L, "sha256 failed");
+    memcpy(out, want->prefix, want->prefix_len);
+    memcpy(out + want->prefix_len, hex, want->hex_len);
+    lua_pushlstring(L, out, want->prefix_len + want->hex_len);
+    return 1;
+}
+
+/* core.digest(prefix, n, ...) -> prefix .. the first n hex digits of the
+ * SHA-256 of the other arguments joined (strings as they are, anything else
+ * as canonical JSON); or nil and a message. Job and cell ids, one call each. */
+static int l_digest(lua_State *L)
+{
+    struct digest_wanted want;
+    want.prefix = luaL_checklstring(L, 1, &want.prefix_len);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, want.prefix_len <= 64, 1, "at most 64 bytes");
+    luaL_argcheck(L, n >= 1 && n <= 64, 2, "1 to 64 hex digits");
+    want.hex_len = (size_t)n;
+    return canonical_join(L, 3, lua_gettop(L), push_digest, &want);
 }
 
 /* Random hex from the kernel, for per-run nonces. */
@@ -780,6 +821,38 @@ static int l_random_hex(lua_State *L)
     return 1;
 }
 
+/* core.merge(t1, t2, ...) -> a new table with the keys of every table
+ * argument, later ones winning; nil arguments are skipped. Sized once:
+ * building a job's request from recipe, cell and variant this way is several
+ * times cheaper than copying key by key in Lua, which regrows the table. */
+static int l_merge(lua_State *L)
+{
+    int n = lua_gettop(L);
+    int keys = 0;
+    for (int i = 1; i <= n; i++) {
+        if (lua_isnil(L, i))
+            continue;
+        luaL_checktype(L, i, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, i)) {
+            lua_pop(L, 1);
+            keys++;
+        }
+    }
+    lua_createtable(L, 0, keys);
+    for (int i = 1; i <= n; i++) {
+        if (lua_isnil(L, i))
+            continue;
+        lua_pushnil(L);
+        while (lua_next(L, i)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, n + 1);
+        }
+    }
+    return 1;
+}
+
 /* core.canonical(value) -> canonical JSON text, or nil and a message. */
 static int l_canonical(lua_State *L)
 {
@@ -791,6 +864,8 @@ static const luaL_Reg core_functions[] = {
     {"canonical", l_canonical},
     {"versions", l_versions},
     {"sha256", l_sha256},
+    {"digest", l_digest},
+    {"merge", l_merge},
     {"random_hex", l_random_hex},
     {"generate", l_generate},
     {"status", l_status},

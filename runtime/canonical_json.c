@@ -15,27 +15,45 @@
 #define MAX_DEPTH 64
 #define MAX_KEYS_ON_STACK 32
 
-/* A plain growable buffer: luaL_Buffer would forbid the stack use below,
- * and nothing here may raise a Lua error (it would leak this memory). */
+/* A growable buffer that starts inside itself (most requests fit): luaL_Buffer
+ * would forbid the stack use below, and nothing here may raise a Lua error
+ * (it would leak this memory). */
 struct out {
     char *p;
     size_t len, cap;
     int oom;
+    char inline_space[512];
 };
+
+static void out_init(struct out *o)
+{
+    o->p = o->inline_space;
+    o->len = 0;
+    o->cap = sizeof o->inline_space;
+    o->oom = 0;
+}
+
+static void out_free(struct out *o)
+{
+    if (o->p != o->inline_space)
+        free(o->p);
+}
 
 static void out_add(struct out *o, const char *s, size_t n)
 {
     if (o->oom)
         return;
     if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
+        size_t cap = o->cap;
         while (cap < o->len + n)
             cap *= 2;
-        char *grown = realloc(o->p, cap);
+        char *grown = o->p == o->inline_space ? malloc(cap) : realloc(o->p, cap);
         if (!grown) {
             o->oom = 1;
             return;
         }
+        if (o->p == o->inline_space)
+            memcpy(grown, o->inline_space, o->len);
         o->p = grown;
         o->cap = cap;
     }
@@ -73,11 +91,26 @@ static void add_string(luaL_Buffer *b, const char *s, size_t len)
     luaL_addchar(b, '"');
 }
 
+/* Integers are most numbers in a request; printf's machinery is slow for them. */
+static void add_integer(luaL_Buffer *b, lua_Integer v)
+{
+    char buf[24], *end = buf + sizeof buf, *p = end;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    out_add(b, p, (size_t)(end - p));
+}
+
 static int add_number(lua_State *L, luaL_Buffer *b, int idx)
 {
     char buf[40];
     if (lua_isinteger(L, idx)) {
-        snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
+        add_integer(b, lua_tointeger(L, idx));
+        return 0;
     } else {
         double d = lua_tonumber(L, idx);
         if (!isfinite(d))
@@ -165,38 +198,43 @@ static int encode_table(lua_State *L, luaL_Buffer *b, int idx, int depth, const 
         luaL_addstring(b, is_object ? "{}" : "[]");
         return 0;
     }
-    /* An object: collect the string keys, sort, emit. */
+    /* An object: collect the string keys, leaving each value on the stack
+     * (lua_next's key goes back on top for the next step), sort, emit. */
     size_t count = 0, cap = MAX_KEYS_ON_STACK;
     struct canonical_key stack_keys[MAX_KEYS_ON_STACK], *keys = stack_keys;
+    int base = lua_gettop(L);
+    const char *failure = NULL;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            lua_pop(L, 1);
-            if (keys != stack_keys)
-                free(keys);
-            *err = "object keys must be strings";
-            return -1;
-        }
-        if (count == cap) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            failure = "object keys must be strings";
+        else if (!lua_checkstack(L, 4))
+            failure = "too many keys";
+        else if (count == cap) {
             size_t ncap = cap * 2;
             struct canonical_key *grown = keys == stack_keys ? malloc(ncap * sizeof *grown)
                                                              : realloc(keys, ncap * sizeof *grown);
-            if (!grown) {
-                lua_pop(L, 1);
-                if (keys != stack_keys)
-                    free(keys);
-                *err = "out of memory";
-                return -1;
+            if (!grown)
+                failure = "out of memory";
+            else {
+                if (keys == stack_keys)
+                    memcpy(grown, stack_keys, sizeof stack_keys);
+                keys = grown;
+                cap = ncap;
             }
-            if (keys == stack_keys)
-                memcpy(grown, stack_keys, sizeof stack_keys);
-            keys = grown;
-            cap = ncap;
+        }
+        if (failure) {
+            lua_settop(L, base);
+            if (keys != stack_keys)
+                free(keys);
+            *err = failure;
+            return -1;
         }
         /* The key string stays alive: it is still a key of the table. */
-        keys[count].s = lua_tolstring(L, -1, &keys[count].len);
+        keys[count].s = lua_tolstring(L, -2, &keys[count].len);
+        keys[count].value = base + 1 + (int)count;
         count++;
+        lua_insert(L, -2);
     }
     qsort(keys, count, sizeof *keys, compare_keys);
     luaL_addchar(b, '{');
@@ -206,11 +244,9 @@ static int encode_table(lua_State *L, luaL_Buffer *b, int idx, int depth, const 
             luaL_addchar(b, ',');
         add_string(b, keys[i].s, keys[i].len);
         luaL_addchar(b, ':');
-        lua_pushlstring(L, keys[i].s, keys[i].len);
-        lua_rawget(L, idx);
-        rc = encode(L, b, lua_gettop(L), depth + 1, err);
-        lua_pop(L, 1);
+        rc = encode(L, b, keys[i].value, depth + 1, err);
     }
+    lua_settop(L, base);
     if (keys != stack_keys)
         free(keys);
     if (rc == 0)
@@ -254,23 +290,56 @@ static int encode(lua_State *L, luaL_Buffer *b, int idx, int depth, const char *
     return -1;
 }
 
+/* Appends the value's canonical JSON to b; 0, or -1 with *err set. */
+static int encode_value(lua_State *L, luaL_Buffer *b, int idx, const char **err)
+{
+    int rc = encode(L, b, lua_absindex(L, idx), 0, err);
+    if (rc == 0 && b->oom) {
+        rc = -1;
+        *err = "out of memory";
+    }
+    return rc;
+}
+
 int canonical_json(lua_State *L, int idx)
 {
     const char *err = NULL;
-    struct out b = {NULL, 0, 0, 0};
-    idx = lua_absindex(L, idx);
-    int rc = encode(L, &b, idx, 0, &err);
-    if (rc == 0 && b.oom) {
-        rc = -1;
-        err = "out of memory";
-    }
-    if (rc != 0) {
-        free(b.p);
+    struct out b;
+    out_init(&b);
+    if (encode_value(L, &b, idx, &err) != 0) {
+        out_free(&b);
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;
     }
-    lua_pushlstring(L, b.p ? b.p : "", b.len);
-    free(b.p);
+    lua_pushlstring(L, b.p, b.len);
+    out_free(&b);
     return 1;
+}
+
+int canonical_join(lua_State *L, int first, int last, canonical_sink sink, void *data)
+{
+    const char *err = NULL;
+    struct out b;
+    out_init(&b);
+    for (int i = first; i <= last && !err; i++) {
+        if (lua_type(L, i) == LUA_TSTRING) {
+            size_t len;
+            const char *s = lua_tolstring(L, i, &len);
+            out_add(&b, s, len);
+        } else {
+            encode_value(L, &b, i, &err);
+        }
+    }
+    if (!err && b.oom)
+        err = "out of memory";
+    if (err) {
+        out_free(&b);
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    int n = sink(L, b.p, b.len, data);
+    out_free(&b);
+    return n;
 }

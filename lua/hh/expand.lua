@@ -6,7 +6,6 @@
 -- gives the same jobs in the same order with the same ids.
 
 local core = require("hh.core")
-local json = require("hh.json")
 local loc = require("hh.loc")
 local rules = require("hh.rules")
 local template = require("hh.template")
@@ -16,8 +15,9 @@ local FIELDS = recipe.FIELDS
 
 local M = {}
 
-local function hash(v, n)
-  return core.sha256(json.encode(v)):sub(1, n)
+-- A cell's id: a hash of its values' canonical JSON.
+local function cell_id(values)
+  return core.digest("c", 10, values)
 end
 
 -- splitmix64 on Lua integers: a sampling order that never changes.
@@ -56,7 +56,7 @@ end
 function M.cells(r, problems)
   local cells, seen = {}, {}
   local function add(values, at, what)
-    local id = "c" .. hash(values, 10)
+    local id = cell_id(values)
     if seen[id] then
       problems:add(at, what, "repeats a cell already in the sweep (" .. seen[id] .. ")")
       return
@@ -73,25 +73,22 @@ function M.cells(r, problems)
       problems:add(r.axes[1].at, "sweep", string.format("the grid has %d cells; at most 1000000", total))
       return cells
     end
+    local axes, row = r.axes, {}
+    local last, at = #axes, axes[#axes].at
     for _ = 1, total do
-      local values = {}
-      for i, a in ipairs(r.axes) do
-        for k, v in pairs(a.rows[idx[i]]) do values[k] = v end
-      end
-      add(values, r.axes[#r.axes].at, "sweep")
-      for i = #r.axes, 1, -1 do
+      for i = 1, last do row[i] = axes[i].rows[idx[i]] end
+      add(core.merge(table.unpack(row, 1, last)), at, "sweep")
+      for i = last, 1, -1 do
         idx[i] = idx[i] + 1
-        if idx[i] <= #r.axes[i].rows then break end
+        if idx[i] <= #axes[i].rows then break end
         idx[i] = 1
       end
     end
   end
   for _, row in ipairs(r.rows) do
-    local values = {}
-    for k, v in pairs(row.values) do values[k] = v end
-    add(values, row.at, string.format("rows[%d]", row.index - 1))
+    add(core.merge(row.values), row.at, string.format("rows[%d]", row.index - 1))
   end
-  if #cells == 0 then cells[1] = { values = {}, id = "c" .. hash({}, 10), at = loc.of(r.raw) } end
+  if #cells == 0 then cells[1] = { values = {}, id = cell_id({}), at = loc.of(r.raw) } end
 
   if #r.include > 0 or #r.exclude > 0 then
     local kept = {}
@@ -153,8 +150,6 @@ local function check_output(path)
   return nil
 end
 
-local STRING_FIELDS = { prompt = true, first_frame = true, last_frame = true }
-
 -- The jobs of a recipe, in order; problems gathered (deduplicated).
 function M.jobs(r, problems)
   local cells = M.cells(r, problems)
@@ -207,35 +202,49 @@ function M.jobs(r, problems)
     return s
   end
 
+  -- A value's text in a file name: the same few values recur in every job.
+  local safe_text = {}
+  local function safe(s)
+    local t = safe_text[s]
+    if t == nil then
+      t = safe_component(s)
+      safe_text[s] = t
+    end
+    return t
+  end
+
   local extra, fields, variants, output = r.extra, r.fields, r.variants, r.output
   local output_checked, output_literal_bad = false, false
-  local has_extra = next(extra) ~= nil
+  if next(extra) == nil then extra = nil end
   for _, cell in ipairs(cells) do
     local cell_fields = nil
     for k, v in pairs(cell.values) do
       if FIELDS[k] then cell_fields = cell_fields or {}; cell_fields[k] = v end
     end
+    -- The prompt before any variant's: {prompt} in a variant's prompt.
+    local base_prompt_template, base_prompt_at = fields.prompt, r.field_at.prompt
+    if cell_fields and cell_fields.prompt ~= nil then
+      base_prompt_template, base_prompt_at = cell_fields.prompt, cell.at
+    end
     for sample = 1, r.samples do
       for _, variant in ipairs(variants) do
-        local params = {}
-        if has_extra then for k, v in pairs(extra) do params[k] = v end end
-        for k, v in pairs(fields) do params[k] = v end
-        if cell_fields then for k, v in pairs(cell_fields) do params[k] = v end end
-        local base_prompt_template = params.prompt
-        for k, v in pairs(variant.fields) do params[k] = v end
+        local params = core.merge(extra, fields, cell_fields, variant.fields)
         if params.seed == "auto" then
-          params.seed = tonumber(core.sha256(cell.id .. "/" .. sample):sub(1, 7), 16)
+          params.seed = tonumber(core.digest("", 7, cell.id, "/", sample), 16)
         end
         cur_cell, cur_sample, cur_variant, cur_params, cur_prompt = cell, sample, variant, params, nil
 
-        -- {prompt} in a variant's prompt is the recipe's own prompt, rendered.
         if type(base_prompt_template) == "string" then
-          cur_prompt = render("prompt", base_prompt_template, r.field_at.prompt)
+          cur_prompt = render("prompt", base_prompt_template, base_prompt_at)
         end
-        for k in pairs(STRING_FIELDS) do
-          local v = params[k]
-          if type(v) == "string" then params[k] = render(k, v) end
+        local v = params.prompt
+        if type(v) == "string" then
+          params.prompt = v == base_prompt_template and cur_prompt or render("prompt", v)
         end
+        v = params.first_frame
+        if type(v) == "string" then params.first_frame = render("first_frame", v) end
+        v = params.last_frame
+        if type(v) == "string" then params.last_frame = render("last_frame", v) end
         if type(params.image_urls) == "table" then
           local urls = {}
           for i, u in ipairs(params.image_urls) do urls[i] = type(u) == "string" and render("image_urls", u) or u end
@@ -277,7 +286,7 @@ function M.jobs(r, problems)
           problem(at, label .. p.field:sub(#(p.field:match("^[%w_]+")) + 1), p.rule)
         end
 
-        local out, err = template.render(output, lookup, safe_component)
+        local out, err = template.render(output, lookup, safe)
         if not out then
           local missing = err:match("^unknown placeholder {(.-)}$")
           if missing then err = err .. recipe.suggest(missing, known) end
@@ -295,7 +304,7 @@ function M.jobs(r, problems)
           output_checked = true
         end
 
-        local id = "j" .. core.sha256(core.canonical(params) .. "\n" .. sample .. "\n" .. variant.name):sub(1, 15)
+        local id = core.digest("j", 15, params, "\n", sample, "\n", variant.name)
         local index = #jobs + 1
         if outputs[out] and out ~= "?" then
           collisions = collisions + 1

@@ -64,6 +64,21 @@ function M.names(s)
   return names
 end
 
+-- The text of numbers, remembered: a sweep writes the same few values into
+-- every job, and turning a number into text is the slow part of a render.
+local number_text, number_count = {}, 0
+local function text_of(v)
+  local s = number_text[v]
+  if s then return s end
+  s = M.format(v)
+  if math.type(v) and v == v then
+    if number_count > 10000 then number_text, number_count = {}, 0 end
+    number_text[v] = s
+    number_count = number_count + 1
+  end
+  return s
+end
+
 -- Templates are compiled once into Lua functions: a sweep renders the
 -- same few templates for every job.
 local compiled, compiled_count = {}, 0
@@ -71,7 +86,7 @@ local compiled, compiled_count = {}, 0
 local function compile(s)
   local parts, err = M.parse(s)
   if not parts then return nil, err end
-  local code, pieces = { "local format = ...\nreturn function(lookup, escape)\n" }, {}
+  local code, pieces = { "local text_of = ...\nreturn function(lookup, escape)\n" }, {}
   for i, p in ipairs(parts) do
     if p.text then
       pieces[#pieces + 1] = string.format("%q", p.text)
@@ -79,14 +94,14 @@ local function compile(s)
       local v = "v" .. i
       code[#code + 1] = string.format(
         "local %s = lookup(%q)\nif %s == nil then return nil, %q end\n" ..
-        "if type(%s) ~= 'string' then %s = format(%s) end\nif escape then %s = escape(%s) end\n",
+        "if type(%s) ~= 'string' then %s = text_of(%s) end\nif escape then %s = escape(%s) end\n",
         v, p.name, v, "unknown placeholder {" .. p.name .. "}", v, v, v, v, v)
       pieces[#pieces + 1] = v
     end
   end
   code[#code + 1] = "return " .. (#pieces > 0 and table.concat(pieces, " .. ") or '""') .. "\nend\n"
   local chunk = assert(load(table.concat(code), "=template", "t", { type = type }))
-  return chunk(M.format)
+  return chunk(text_of)
 end
 
 -- Fills a template: lookup(name) gives a value (nil: unknown name, an
@@ -94,10 +109,13 @@ end
 function M.render(s, lookup, escape)
   local fn = compiled[s]
   if not fn then
-    if not s:find("[{}]") then return s end
     local err
-    fn, err = compile(s)
-    if not fn then return nil, err end
+    if s:find("[{}]") then
+      fn, err = compile(s)
+      if not fn then return nil, err end
+    else
+      fn = function() return s end
+    end
     if compiled_count > 10000 then compiled, compiled_count = {}, 0 end
     compiled[s] = fn
     compiled_count = compiled_count + 1
