@@ -52,6 +52,21 @@ local function matches(cond, vars, problems)
   return value and true or false
 end
 
+-- A function making a grid cell's values from one row of each axis, compiled
+-- for the recipe's axes into a single table constructor: copying row by row
+-- regrows the table, and a sweep makes one per cell.
+local function cell_builder(axes)
+  if #axes > 100 then
+    return function(row) return core.merge(table.unpack(row, 1, #axes)) end
+  end
+  local fields = {}
+  for i, a in ipairs(axes) do
+    for _, k in ipairs(a.names) do fields[#fields + 1] = string.format("[%q] = row[%d][%q]", k, i, k) end
+  end
+  local code = "return function(row) return { " .. table.concat(fields, ", ") .. " } end"
+  return assert(load(code, "=cell", "t", {}))()
+end
+
 -- The cells of a recipe, in order: {values =, id =, at =}.
 function M.cells(r, problems)
   local cells, seen = {}, {}
@@ -75,9 +90,10 @@ function M.cells(r, problems)
     end
     local axes, row = r.axes, {}
     local last, at = #axes, axes[#axes].at
+    local build = cell_builder(axes)
     for _ = 1, total do
       for i = 1, last do row[i] = axes[i].rows[idx[i]] end
-      add(core.merge(table.unpack(row, 1, last)), at, "sweep")
+      add(build(row), at, "sweep")
       for i = last, 1, -1 do
         idx[i] = idx[i] + 1
         if idx[i] <= #axes[i].rows then break end
@@ -194,7 +210,7 @@ function M.jobs(r, problems)
     return cur_params[key]
   end
   local function render(field, s, at)
-    local out, err = template.render(s, lookup)
+    local out, err = template.render(s, lookup, nil, cur_cell.values)
     if out then return out end
     local missing = err:match("^unknown placeholder {(.-)}$")
     if missing then err = err .. recipe.suggest(missing, known) end
@@ -216,18 +232,26 @@ function M.jobs(r, problems)
   local extra, fields, variants, output = r.extra, r.fields, r.variants, r.output
   local output_checked, output_literal_bad = false, false
   if next(extra) == nil then extra = nil end
-  for _, cell in ipairs(cells) do
+  -- Only cells that set request fields need looking into, cell by cell.
+  local cells_set_fields = #r.rows > 0
+  for k in pairs(r.axis_names) do if FIELDS[k] then cells_set_fields = true end end
+  local samples, variant_count = r.samples, #variants
+  for c = 1, #cells do
+    local cell = cells[c]
     local cell_fields = nil
-    for k, v in pairs(cell.values) do
-      if FIELDS[k] then cell_fields = cell_fields or {}; cell_fields[k] = v end
+    if cells_set_fields then
+      for k, v in pairs(cell.values) do
+        if FIELDS[k] then cell_fields = cell_fields or {}; cell_fields[k] = v end
+      end
     end
     -- The prompt before any variant's: {prompt} in a variant's prompt.
     local base_prompt_template, base_prompt_at = fields.prompt, r.field_at.prompt
     if cell_fields and cell_fields.prompt ~= nil then
       base_prompt_template, base_prompt_at = cell_fields.prompt, cell.at
     end
-    for sample = 1, r.samples do
-      for _, variant in ipairs(variants) do
+    for sample = 1, samples do
+      for vi = 1, variant_count do
+        local variant = variants[vi]
         local params = core.merge(extra, fields, cell_fields, variant.fields)
         if params.seed == "auto" then
           params.seed = tonumber(core.digest("", 7, cell.id, "/", sample), 16)
@@ -276,7 +300,8 @@ function M.jobs(r, problems)
         end
 
         local bad, duration = rules.check(params)
-        for _, p in ipairs(bad) do
+        for bi = 1, #bad do
+          local p = bad[bi]
           local top = p.field:match("^[%w_]+")
           if top == "image_urls" and params.image_urls and (fields.first_frame or fields.last_frame
               or variant.fields.first_frame or variant.fields.last_frame or cell.values.first_frame) then
@@ -286,7 +311,7 @@ function M.jobs(r, problems)
           problem(at, label .. p.field:sub(#(p.field:match("^[%w_]+")) + 1), p.rule)
         end
 
-        local out, err = template.render(output, lookup, safe)
+        local out, err = template.render(output, lookup, safe, cell.values)
         if not out then
           local missing = err:match("^unknown placeholder {(.-)}$")
           if missing then err = err .. recipe.suggest(missing, known) end
@@ -333,10 +358,13 @@ end
 -- Credits: every job once (min) and with every rerun rule used to its max.
 function M.costs(r, jobs)
   local min, worst = 0, 0
-  for _, job in ipairs(jobs) do
+  local reruns = r.reruns
+  for j = 1, #jobs do
+    local job = jobs[j]
     min = min + job.credits
     worst = worst + job.credits
-    for _, rule in ipairs(r.reruns) do
+    for ri = 1, #reruns do
+      local rule = reruns[ri]
       local p = {}
       for k, v in pairs(job.params) do p[k] = v end
       for k, v in pairs(rule.set) do if k ~= "seed" then p[k] = v end end

@@ -20,23 +20,6 @@ local function whole(v)
   return type(v) == "number" and v == math.floor(v) and v == v and math.abs(v) < 1e15
 end
 
-local function chars(s)
-  return utf8.len(s) or #s
-end
-
-local function check_prompt(problems, field, p)
-  if type(p) ~= "string" then
-    problems[#problems + 1] = { field = field, rule = "must be a string" }
-  elseif #p == 0 then
-    problems[#problems + 1] = { field = field, rule = "must not be empty" }
-  elseif not utf8.len(p) then
-    problems[#problems + 1] = { field = field, rule = "must be valid UTF-8 text" }
-  elseif chars(p) > M.PROMPT_MAX then
-    problems[#problems + 1] = { field = field,
-      rule = string.format("must be at most %d characters (got %d)", M.PROMPT_MAX, chars(p)) }
-  end
-end
-
 local function is_array(t)
   if type(t) ~= "table" then return false end
   local n = 0
@@ -49,16 +32,35 @@ end
 M.is_array = is_array
 
 -- Returns the list of problems ({field=, rule=}), empty when the request is
--- valid. The total clip duration is the second result.
+-- valid (then a shared, read-only table: a sweep checks every job, and
+-- most have nothing to say). The total clip duration is the second result.
+local NO_PROBLEMS = setmetatable({}, { __newindex = function() error("rules.check's empty result is read-only", 2) end })
 local problems_of -- the list bad() appends to; set by M.check
-local function bad(field, rule) problems_of[#problems_of + 1] = { field = field, rule = rule } end
+local function bad(field, rule)
+  if problems_of == NO_PROBLEMS then problems_of = {} end
+  problems_of[#problems_of + 1] = { field = field, rule = rule }
+end
+
+local function check_prompt(field, p)
+  if type(p) ~= "string" then
+    bad(field, "must be a string")
+  elseif #p == 0 then
+    bad(field, "must not be empty")
+  else
+    local n = utf8.len(p)
+    if not n then
+      bad(field, "must be valid UTF-8 text")
+    elseif n > M.PROMPT_MAX then
+      bad(field, string.format("must be at most %d characters (got %d)", M.PROMPT_MAX, n))
+    end
+  end
+end
 
 function M.check(p)
-  local problems = {}
-  problems_of = problems
+  problems_of = NO_PROBLEMS
   if type(p) ~= "table" then
     bad("params", "must be a table")
-    return problems
+    return problems_of
   end
   if p.model ~= nil and p.model ~= M.MODEL then
     bad("model", string.format('must be "%s"', M.MODEL))
@@ -71,7 +73,7 @@ function M.check(p)
   if p.prompt == nil then
     if not multi then bad("prompt", "is required unless multi_shots is true") end
   else
-    check_prompt(problems, "prompt", p.prompt)
+    check_prompt("prompt", p.prompt)
   end
   if p.mode ~= nil and not M.MODES[p.mode] then bad("mode", 'must be "std" or "pro"') end
   local duration = 5
@@ -120,7 +122,7 @@ function M.check(p)
         if type(shot) ~= "table" then
           bad(f, "must be an object with a prompt")
         else
-          if shot.prompt == nil then bad(f .. ".prompt", "is required") else check_prompt(problems, f .. ".prompt", shot.prompt) end
+          if shot.prompt == nil then bad(f .. ".prompt", "is required") else check_prompt(f .. ".prompt", shot.prompt) end
           if shot.duration ~= nil then
             if not whole(shot.duration) or shot.duration < 1 or shot.duration > M.DURATION_MAX then
               bad(f .. ".duration", string.format("must be a whole number of seconds from 1 to %d", M.DURATION_MAX))
@@ -149,7 +151,7 @@ function M.check(p)
       end
     end
   end
-  return problems, duration
+  return problems_of, duration
 end
 
 -- Credits per second of output, by mode and sound.

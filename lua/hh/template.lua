@@ -64,20 +64,23 @@ function M.names(s)
   return names
 end
 
--- The text of numbers, remembered: a sweep writes the same few values into
--- every job, and turning a number into text is the slow part of a render.
-local number_text, number_count = {}, 0
-local function text_of(v)
-  local s = number_text[v]
-  if s then return s end
-  s = M.format(v)
+-- The text of every value that is not a string, remembered for numbers: a
+-- sweep writes the same few values into every job, and turning a number into
+-- text is the slow part of a render. Indexed, not called, from the compiled
+-- templates.
+local number_count = 0
+local text_of = setmetatable({}, { __index = function(cache, v)
+  local s = M.format(v)
   if math.type(v) and v == v then
-    if number_count > 10000 then number_text, number_count = {}, 0 end
-    number_text[v] = s
+    if number_count >= 100000 then
+      for k in pairs(cache) do cache[k] = nil end
+      number_count = 0
+    end
+    cache[v] = s
     number_count = number_count + 1
   end
   return s
-end
+end })
 
 -- Templates are compiled once into Lua functions: a sweep renders the
 -- same few templates for every job.
@@ -86,16 +89,17 @@ local compiled, compiled_count = {}, 0
 local function compile(s)
   local parts, err = M.parse(s)
   if not parts then return nil, err end
-  local code, pieces = { "local text_of = ...\nreturn function(lookup, escape)\n" }, {}
+  local code, pieces = { "local text_of = ...\nreturn function(lookup, escape, first)\n" }, {}
   for i, p in ipairs(parts) do
     if p.text then
       pieces[#pieces + 1] = string.format("%q", p.text)
     else
       local v = "v" .. i
       code[#code + 1] = string.format(
-        "local %s = lookup(%q)\nif %s == nil then return nil, %q end\n" ..
-        "if type(%s) ~= 'string' then %s = text_of(%s) end\nif escape then %s = escape(%s) end\n",
-        v, p.name, v, "unknown placeholder {" .. p.name .. "}", v, v, v, v, v)
+        "local %s = first and first[%q]\n" ..
+        "if %s == nil then %s = lookup(%q) if %s == nil then return nil, %q end end\n" ..
+        "if type(%s) ~= 'string' then %s = text_of[%s] end\nif escape then %s = escape(%s) end\n",
+        v, p.name, v, v, p.name, v, "unknown placeholder {" .. p.name .. "}", v, v, v, v, v)
       pieces[#pieces + 1] = v
     end
   end
@@ -105,8 +109,10 @@ local function compile(s)
 end
 
 -- Fills a template: lookup(name) gives a value (nil: unknown name, an
--- error); escape, when given, rewrites each value's text (file names).
-function M.render(s, lookup, escape)
+-- error); escape, when given, rewrites each value's text (file names);
+-- first, when given, is a table of values tried before lookup (a sweep's
+-- cell: one index instead of a call).
+function M.render(s, lookup, escape, first)
   local fn = compiled[s]
   if not fn then
     local err
@@ -120,7 +126,7 @@ function M.render(s, lookup, escape)
     compiled[s] = fn
     compiled_count = compiled_count + 1
   end
-  return fn(lookup, escape)
+  return fn(lookup, escape, first)
 end
 
 return M
