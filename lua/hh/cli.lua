@@ -270,6 +270,12 @@ M.commands = {
   votes = function(argv) return require("hh.votes").command(argv) end,
 }
 
+-- Commands that hold nothing but memory at the end (no journal, no files
+-- open for writing): the host may exit without freeing their state one
+-- object at a time, which for a 100,000-job plan takes an eighth of its run.
+local LEAVE_AT_EXIT = { check = true, plan = true }
+
+-- The exit status, and true when the Lua state need not be closed.
 function M.main(argv)
   local cmd = argv[1]
   if cmd == nil then
@@ -285,7 +291,7 @@ function M.main(argv)
   if cmd == "--version" then return cmd_version() end
   if cmd == "-e" then return cmd_eval(argv) end
   local fn = M.commands[cmd]
-  if fn then return fn(argv) end
+  if fn then return fn(argv), LEAVE_AT_EXIT[cmd] end
   if cmd:match("%.ya?ml$") then say("%s is a recipe: use hh check, hh plan or hh run", cmd) return EXIT.usage end
   if cmd:match("%.lua$") or cmd:find("/") then return cmd_script(argv) end
   if cmd:match("^%-") then say("unknown option %s (see hh help)", cmd) return EXIT.usage end

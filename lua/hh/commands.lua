@@ -105,7 +105,9 @@ end
 -- Loads, expands and prices a recipe: r, jobs, min, worst, problems.
 function M.prepare(path, opts)
   -- Expansion makes many small tables that all stay alive: a lazier collector
-  -- saves a third of its time; the run itself goes back to hh's tighter one.
+  -- saves a third of its time. check and plan keep it to the end (printing
+  -- a plan makes garbage while the whole job list is alive); run goes back
+  -- to hh's tighter one.
   collectgarbage("incremental", 400, 400)
   local r, problems = recipe.load(path, opts)
   local jobs, min, worst = {}, 0, 0
@@ -118,14 +120,16 @@ function M.prepare(path, opts)
     end
   end
   sort_problems(problems)
-  collectgarbage("incremental", 120, 300)
   return r, jobs, min, worst, problems
 end
 
 local function counts(r, jobs)
-  local cells = {}
-  local n = 0
-  for _, j in ipairs(jobs) do if not cells[j.cell] then cells[j.cell] = true n = n + 1 end end
+  -- A cell's jobs are consecutive (hh.expand goes cell by cell).
+  local n, last = 0, nil
+  for i = 1, #jobs do
+    local cell = jobs[i].cell
+    if cell ~= last then n, last = n + 1, cell end
+  end
   return string.format("%d jobs (%d cells x %d samples x %d variants)", #jobs, n, r.samples, #r.variants)
 end
 
@@ -163,9 +167,16 @@ function M.check(argv)
   return EXIT.ok
 end
 
+-- A value for a table cell: whitespace runs collapsed, cut to n bytes at a
+-- character boundary with "~" marking the cut.
 local function short(s, n)
-  s = tostring(s or ""):gsub("%s+", " ")
-  if #s > n then s = s:sub(1, n - 1) .. "~" end
+  s = tostring(s or "")
+  if s:find("[\t-\r]") or s:find("  ", 1, true) then s = s:gsub("%s+", " ") end
+  if #s > n then
+    local cut = n - 1
+    while cut > 0 and (s:byte(cut + 1) or 0) & 0xC0 == 0x80 do cut = cut - 1 end
+    s = s:sub(1, cut) .. "~"
+  end
   return s
 end
 
@@ -188,13 +199,22 @@ function M.plan(argv)
   end
   print(string.format("%-4s %-16s %-8s %-11s %-8s %3s %-4s %3s %4s %7s  %-28s %s", "#", "job", "status", "cell",
     "variant", "smp", "mode", "dur", "cfg", "credits", "output", "prompt"))
+  -- One string per row, written a thousand rows at a time: a plan has as
+  -- many rows as jobs, and every string made costs while they are all alive.
+  local format, rows = require("hh.template").format, {}
   for i, j in ipairs(jobs) do
     local p = j.params
-    print(string.format("%-4d %-16s %-8s %-11s %-8s %3d %-4s %3s %4s %7d  %-28s %s", i, j.id,
+    -- ids have a fixed width: a bare %s copies, a width goes through snprintf
+    rows[#rows + 1] = string.format("%-4d %s %-8s %s %-8s %3d %-4s %3s %4s %7d  %-28s %s", i, j.id,
       status and status[j.id] or "new", j.cell, short(j.variant, 8),
       j.sample, p.mode or "std", tostring(j.duration or p.duration or 5),
-      p.cfg_scale and require("hh.template").format(p.cfg_scale) or "-", j.credits, short(j.output, 28),
-      short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60)))
+      p.cfg_scale and format(p.cfg_scale) or "-", j.credits, short(j.output, 28),
+      short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60))
+    if #rows == 1000 or i == #jobs then
+      rows[#rows + 1] = ""
+      io.stdout:write(table.concat(rows, "\n"))
+      rows = {}
+    end
   end
   for _, rm in ipairs(removed or {}) do
     print(string.format("%-4s %-16s %-8s %-11s %-8s %3d", "-", rm.id, "removed", rm.cell or "", short(rm.variant or "", 8), rm.sample or 0))
@@ -262,6 +282,7 @@ function M.run(argv)
   end
   local r, jobs, min, worst = prepared(path, opts)
   if not r then return jobs end
+  collectgarbage("incremental", 120, 300)
   local hh = require("hh")
   if opts["base-url"] then hh.config({ base_url = opts["base-url"] }) end
   local keyok, keyerr = core.check_key()

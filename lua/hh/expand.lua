@@ -79,6 +79,17 @@ function M.cells(r, problems)
     seen[id] = what
     cells[#cells + 1] = { values = values, id = id, at = at }
   end
+  -- A grid repeats a cell only if an axis repeats a row; without explicit
+  -- rows to compare either, its cells need no remembering.
+  local grid_distinct = #r.rows == 0
+  for _, a in ipairs(r.axes) do
+    local rows_seen = {}
+    for _, row in ipairs(a.rows) do
+      local key = core.canonical(row)
+      if rows_seen[key] then grid_distinct = false end
+      rows_seen[key] = true
+    end
+  end
   if #r.axes > 0 then
     local idx = {}
     for i = 1, #r.axes do idx[i] = 1 end
@@ -93,7 +104,12 @@ function M.cells(r, problems)
     local build = cell_builder(axes)
     for _ = 1, total do
       for i = 1, last do row[i] = axes[i].rows[idx[i]] end
-      add(build(row), at, "sweep")
+      if grid_distinct then
+        local values = build(row)
+        cells[#cells + 1] = { values = values, id = cell_id(values), at = at }
+      else
+        add(build(row), at, "sweep")
+      end
       for i = last, 1, -1 do
         idx[i] = idx[i] + 1
         if idx[i] <= #axes[i].rows then break end
