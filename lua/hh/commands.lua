@@ -170,7 +170,7 @@ end
 -- A value for a table cell: whitespace runs collapsed, cut to n bytes at a
 -- character boundary with "~" marking the cut.
 local function short(s, n)
-  s = tostring(s or "")
+  if type(s) ~= "string" then s = tostring(s or "") end
   if s:find("[\t-\r]") or s:find("  ", 1, true) then s = s:gsub("%s+", " ") end
   if #s > n then
     local cut = n - 1
@@ -201,14 +201,18 @@ function M.plan(argv)
     "variant", "smp", "mode", "dur", "cfg", "credits", "output", "prompt"))
   -- One string per row, written a thousand rows at a time: a plan has as
   -- many rows as jobs, and every string made costs while they are all alive.
-  local format, rows = require("hh.template").format, {}
+  local format, rows, variant_text = require("hh.template").format, {}, {}
   for i, j in ipairs(jobs) do
     local p = j.params
+    local variant = variant_text[j.variant]
+    if not variant then variant = short(j.variant, 8) variant_text[j.variant] = variant end
+    local output = j.output
+    if #output > 28 then output = short(output, 28) end
     -- ids have a fixed width: a bare %s copies, a width goes through snprintf
-    rows[#rows + 1] = string.format("%-4d %s %-8s %s %-8s %3d %-4s %3s %4s %7d  %-28s %s", i, j.id,
-      status and status[j.id] or "new", j.cell, short(j.variant, 8),
-      j.sample, p.mode or "std", tostring(j.duration or p.duration or 5),
-      p.cfg_scale and format(p.cfg_scale) or "-", j.credits, short(j.output, 28),
+    rows[#rows + 1] = string.format("%-4d %s %-8s %s %-8s %3d %-4s %3d %4s %7d  %-28s %s", i, j.id,
+      status and status[j.id] or "new", j.cell, variant,
+      j.sample, p.mode or "std", j.duration or p.duration or 5,
+      p.cfg_scale and format(p.cfg_scale) or "-", j.credits, output,
       short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60))
     if #rows == 1000 or i == #jobs then
       rows[#rows + 1] = ""

@@ -282,15 +282,16 @@ function M.jobs(r, problems)
           params.prompt = v == base_prompt_template and cur_prompt or render("prompt", v)
         end
         v = params.first_frame
-        if type(v) == "string" then params.first_frame = render("first_frame", v) end
+        -- (nil first: type() is a call, and most of these fields are absent)
+        if v ~= nil and type(v) == "string" then params.first_frame = render("first_frame", v) end
         v = params.last_frame
-        if type(v) == "string" then params.last_frame = render("last_frame", v) end
-        if type(params.image_urls) == "table" then
+        if v ~= nil and type(v) == "string" then params.last_frame = render("last_frame", v) end
+        if params.image_urls ~= nil and type(params.image_urls) == "table" then
           local urls = {}
           for i, u in ipairs(params.image_urls) do urls[i] = type(u) == "string" and render("image_urls", u) or u end
           params.image_urls = urls
         end
-        if type(params.multi_prompt) == "table" then
+        if params.multi_prompt ~= nil and type(params.multi_prompt) == "table" then
           local shots = {}
           for i, shot in ipairs(params.multi_prompt) do
             if type(shot) == "table" then

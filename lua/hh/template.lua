@@ -64,20 +64,20 @@ function M.names(s)
   return names
 end
 
--- The text of every value that is not a string, remembered for numbers: a
--- sweep writes the same few values into every job, and turning a number into
--- text is the slow part of a render. Indexed, not called, from the compiled
--- templates.
-local number_count = 0
+-- The text of a value, remembered: a sweep writes the same few values into
+-- every job, and turning a number into text is the slow part of a render.
+-- Strings map to themselves. Indexed, not called, from the compiled
+-- templates (type() and a call per placeholder cost more than the lookup).
+local remembered = 0
 local text_of = setmetatable({}, { __index = function(cache, v)
-  local s = M.format(v)
-  if math.type(v) and v == v then
-    if number_count >= 100000 then
+  local s = type(v) == "string" and v or M.format(v)
+  if v == v and type(v) ~= "table" then
+    if remembered >= 100000 then
       for k in pairs(cache) do cache[k] = nil end
-      number_count = 0
+      remembered = 0
     end
     cache[v] = s
-    number_count = number_count + 1
+    remembered = remembered + 1
   end
   return s
 end })
@@ -98,13 +98,13 @@ local function compile(s)
       code[#code + 1] = string.format(
         "local %s = first and first[%q]\n" ..
         "if %s == nil then %s = lookup(%q) if %s == nil then return nil, %q end end\n" ..
-        "if type(%s) ~= 'string' then %s = text_of[%s] end\nif escape then %s = escape(%s) end\n",
-        v, p.name, v, v, p.name, v, "unknown placeholder {" .. p.name .. "}", v, v, v, v, v)
+        "%s = text_of[%s]\nif escape then %s = escape(%s) end\n",
+        v, p.name, v, v, p.name, v, "unknown placeholder {" .. p.name .. "}", v, v, v, v)
       pieces[#pieces + 1] = v
     end
   end
   code[#code + 1] = "return " .. (#pieces > 0 and table.concat(pieces, " .. ") or '""') .. "\nend\n"
-  local chunk = assert(load(table.concat(code), "=template", "t", { type = type }))
+  local chunk = assert(load(table.concat(code), "=template", "t", {}))
   return chunk(text_of)
 end
 
