@@ -112,7 +112,7 @@ function M.prepare(path, opts)
   local r, problems = recipe.load(path, opts)
   local jobs, min, worst = {}, 0, 0
   if r then
-    jobs = expand.jobs(r, problems)
+    jobs = expand.jobs(r, problems, { ids = opts.ids })
     min, worst = expand.costs(r, jobs)
     if r.budget and worst > r.budget then
       problems:add(r.budget_at, "budget", string.format(
@@ -124,10 +124,11 @@ function M.prepare(path, opts)
 end
 
 local function counts(r, jobs)
-  -- A cell's jobs are consecutive (hh.expand goes cell by cell).
+  -- A cell's jobs are consecutive (hh.expand goes cell by cell) and share
+  -- its values table.
   local n, last = 0, nil
   for i = 1, #jobs do
-    local cell = jobs[i].cell
+    local cell = jobs[i].cell_values
     if cell ~= last then n, last = n + 1, cell end
   end
   return string.format("%d jobs (%d cells x %d samples x %d variants)", #jobs, n, r.samples, #r.variants)
@@ -139,8 +140,8 @@ end
 
 -- A recipe loaded, expanded and priced for a command; or, after every
 -- problem was printed, nil and the exit status.
-local function prepared(path, opts)
-  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust })
+local function prepared(path, opts, ids)
+  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust, ids = ids })
   if #problems == 0 then return r, jobs, min, worst end
   report_problems(problems)
   say("%s: %d problem%s; nothing was sent", path, #problems, #problems == 1 and "" or "s")
@@ -160,7 +161,7 @@ end
 function M.check(argv)
   local opts, path = parse(CHECK, "check", argv)
   if not opts then return path end
-  local r, jobs, min, worst = prepared(path, opts)
+  local r, jobs, min, worst = prepared(path, opts, false)
   if not r then return jobs end
   print(string.format("%s: ok: %s, %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
     r.budget and string.format(" (budget %d)", math.floor(r.budget)) or ""))
@@ -201,18 +202,28 @@ function M.plan(argv)
     "variant", "smp", "mode", "dur", "cfg", "credits", "output", "prompt"))
   -- One string per row, written a thousand rows at a time: a plan has as
   -- many rows as jobs, and every string made costs while they are all alive.
-  local format, rows, variant_text = require("hh.template").format, {}, {}
+  -- Columns with few values are padded once (a width in string.format goes
+  -- through snprintf); ids have a fixed width.
+  local format, rows = require("hh.template").format, {}
+  local padded = {}
+  local function pad(column, s, width)
+    local texts = padded[column]
+    if not texts then texts = {} padded[column] = texts end
+    local t = texts[s]
+    if not t then
+      t = width > 0 and string.format("%-" .. width .. "s", short(s, width)) or string.format("%" .. -width .. "s", s)
+      texts[s] = t
+    end
+    return t
+  end
   for i, j in ipairs(jobs) do
     local p = j.params
-    local variant = variant_text[j.variant]
-    if not variant then variant = short(j.variant, 8) variant_text[j.variant] = variant end
     local output = j.output
     if #output > 28 then output = short(output, 28) end
-    -- ids have a fixed width: a bare %s copies, a width goes through snprintf
-    rows[#rows + 1] = string.format("%-4d %s %-8s %s %-8s %3d %-4s %3d %4s %7d  %-28s %s", i, j.id,
-      status and status[j.id] or "new", j.cell, variant,
-      j.sample, p.mode or "std", j.duration or p.duration or 5,
-      p.cfg_scale and format(p.cfg_scale) or "-", j.credits, output,
+    rows[#rows + 1] = string.format("%-4d %s %s %s %s %3d %s %3d %s %7d  %-28s %s", i, j.id,
+      pad("status", status and status[j.id] or "new", 8), j.cell, pad("variant", j.variant, 8),
+      j.sample, pad("mode", p.mode or "std", 4), j.duration or p.duration or 5,
+      pad("cfg", p.cfg_scale and format(p.cfg_scale) or "-", -4), j.credits, output,
       short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60))
     if #rows == 1000 or i == #jobs then
       rows[#rows + 1] = ""

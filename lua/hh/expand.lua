@@ -20,6 +20,15 @@ local function cell_id(values)
   return core.digest("c", 10, values)
 end
 
+-- Cells work their id out when it is first read: checking a recipe needs it
+-- only for {cell}, seed: auto and repeated rows.
+local CELL = { __index = function(cell, k)
+  if k ~= "id" then return nil end
+  local id = cell_id(cell.values)
+  rawset(cell, "id", id)
+  return id
+end }
+
 -- splitmix64 on Lua integers: a sampling order that never changes.
 local function rng(seed)
   local state = seed
@@ -106,7 +115,7 @@ function M.cells(r, problems)
       for i = 1, last do row[i] = axes[i].rows[idx[i]] end
       if grid_distinct then
         local values = build(row)
-        cells[#cells + 1] = { values = values, id = cell_id(values), at = at }
+        cells[#cells + 1] = setmetatable({ values = values, at = at }, CELL)
       else
         add(build(row), at, "sweep")
       end
@@ -182,8 +191,11 @@ local function check_output(path)
   return nil
 end
 
--- The jobs of a recipe, in order; problems gathered (deduplicated).
-function M.jobs(r, problems)
+-- The jobs of a recipe, in order; problems gathered (deduplicated). With
+-- opts.ids == false the jobs have no id and no cell id (hh check needs
+-- neither, and hashing is a third of its work).
+function M.jobs(r, problems, opts)
+  local with_ids = not (opts and opts.ids == false)
   local cells = M.cells(r, problems)
   local jobs, outputs = {}, {}
   local reported = {}
@@ -346,7 +358,7 @@ function M.jobs(r, problems)
           output_checked = true
         end
 
-        local id = core.digest("j", 15, params, "\n", sample, "\n", variant.name)
+        local id = with_ids and core.digest("j", 15, params, "\n", sample, "\n", variant.name) or nil
         local index = #jobs + 1
         if outputs[out] and out ~= "?" then
           collisions = collisions + 1
@@ -354,7 +366,7 @@ function M.jobs(r, problems)
         end
         outputs[out] = index
         jobs[index] = {
-          index = index, id = id, cell = cell.id, cell_values = cell.values, sample = sample,
+          index = index, id = id, cell = with_ids and cell.id or nil, cell_values = cell.values, sample = sample,
           variant = variant.name, params = params, output = out,
           credits = #bad == 0 and rules.price(params, duration) or 0, duration = duration,
         }
