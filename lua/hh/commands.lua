@@ -112,8 +112,17 @@ function M.prepare(path, opts)
   local r, problems = recipe.load(path, opts)
   local jobs, min, worst = {}, 0, 0
   if r then
+    -- Without include/exclude expressions (the sandbox makes garbage per
+    -- cell) expansion makes almost nothing but what it keeps: the collector
+    -- would only walk it, over and over, and is stopped meanwhile.
+    local quiet = true
+    for _, list in ipairs({ r.include, r.exclude }) do
+      for _, cond in ipairs(list) do if cond.expr then quiet = false end end
+    end
+    if quiet then collectgarbage("stop") end
     jobs = expand.jobs(r, problems, { ids = opts.ids })
     min, worst = expand.costs(r, jobs)
+    collectgarbage("restart")
     if r.budget and worst > r.budget then
       problems:add(r.budget_at, "budget", string.format(
         "the worst case is %d credits (%d without reruns), above the budget of %d", worst, min, math.floor(r.budget)))
