@@ -14,7 +14,7 @@ case "$goal" in
     build) want="$build" ;;
     test) want="$build $runtime jq perl sqlite3 $browser" ;;
     demo) want="$build $runtime" ;;
-    bench) want="$build $runtime jq" ;;
+    bench) want="$build $runtime jq time" ;;
     valgrind) want="$build $runtime jq perl sqlite3 valgrind" ;;
     *) echo "ensure-deps: unknown goal $goal" >&2; exit 2 ;;
 esac
