@@ -21,8 +21,12 @@ CHROMIUM=${HH_CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || bail "no Chromium at $CHROMIUM: install Debian's chromium (make test does: tools/ensure-deps.sh test)"
 command -v node > /dev/null || bail "no node: install Debian's nodejs and npm (make test does: tools/ensure-deps.sh test)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || bail "playwright-core needs Node.js 20 or later; this is $(node --version)"
-if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
+# playwright-core is pinned to the last release that runs on Debian 12's
+# Node.js 18 (1.62 and later need 20).
+[ "$node_major" -ge 18 ] || bail "playwright-core needs Node.js 18 or later; this is $(node --version)"
+wanted=$(node -p "require('$BROWSER_DIR/package.json').dependencies['playwright-core']")
+installed=$(node -p "try { require('$BROWSER_DIR/node_modules/playwright-core/package.json').version } catch (e) { '' }")
+if [ "$installed" != "$wanted" ]; then
     command -v npm > /dev/null || bail "no npm: install Debian's npm (make test does: tools/ensure-deps.sh test)"
     diag "installing playwright-core in tests/browser (npm ci)"
     if ! (cd "$BROWSER_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) > "$SCRATCH/npm.log" 2>&1; then

@@ -164,4 +164,28 @@ run_hh votes import run ann.jsonl
 is "$RC:$ERR" "2:hh: votes import: run/votes.jsonl:4: missing \"cell\"
 hh: votes import: nothing was imported" "hh votes import names the bad line of votes.jsonl itself"
 
+# A vote names its run directory: one cast on another run of the same
+# recipe (same name, same cells, other videos) is refused.
+sed -i '$d' run/votes.jsonl
+id=$(sqlite3 run/journal.db "SELECT value FROM meta WHERE key = 'run_id'")
+like "$id" '^[0-9a-f]{16}$' "the journal has the run directory's own id"
+run_hh report run
+is "$(jqv "$(data run/report.html)" '.run.id')" "$id" "the report knows it (votes cast there carry it)"
+with_id() { jq -c --arg id "$1" '. + {run_id: $id}'; }
+vote left plain film 1 cy 2026-01-03T10:00:00.000Z | with_id "$id" > same.jsonl
+run_hh votes import run same.jsonl
+is "$RC:$OUT" "0:run/votes.jsonl: 1 new vote, 0 already there; 4 in all" "a vote with this directory's id is imported"
+is "$(grep -c "\"run_id\":\"$id\"" run/votes.jsonl)" 1 "and keeps its run_id"
+{
+    vote left plain film 1 dee 2026-01-03T11:00:00.000Z | with_id 0123456789abcdef
+    vote left plain film 1 dee 2026-01-03T12:00:00.000Z | with_id "not hex"
+} > other.jsonl
+run_hh votes import run other.jsonl
+is "$RC:$ERR" "2:hh: votes import: other.jsonl:1: the vote is for another run directory named \"report-ab\" (run_id 0123456789abcdef; this one is $id): its videos are not these
+hh: votes import: other.jsonl:2: \"run_id\" must be the hex id of a run directory
+hh: votes import: nothing was imported" "a vote from another run of the same recipe is refused"
+cp -r run copy
+run_hh votes import copy same.jsonl
+is "$RC:$OUT" "0:copy/votes.jsonl: 0 new votes, 1 already there; 4 in all" "a copied run directory is the same run"
+
 done_testing

@@ -76,6 +76,10 @@ function M.open(dir, opts)
     return nil, string.format("%s/%s is a journal of format %s; this hh reads format %d", dir, M.FILE, v, M.SCHEMA_VERSION)
   end
   j:set_meta("schema", tostring(M.SCHEMA_VERSION))
+  -- This directory's own identity: two runs of one recipe share a name and
+  -- cell ids but not their videos, so votes must not pass from one to the
+  -- other. Journals from before it get theirs on their next run.
+  if not j:meta("run_id") then j:set_meta("run_id", require("hh.core").random_hex(8)) end
   return j
 end
 

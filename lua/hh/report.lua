@@ -83,8 +83,8 @@ end
 function M.data(dir)
   local journal, err = require("hh.journal").read(dir)
   if not journal then return nil, err or (dir .. ": not a run directory (no journal.db)") end
-  local ok, rows, s, name, recipe_path = pcall(function()
-    return journal:current(), journal:summary(), journal:meta("name"), journal:meta("recipe")
+  local ok, rows, s, name, recipe_path, run_id = pcall(function()
+    return journal:current(), journal:summary(), journal:meta("name"), journal:meta("recipe"), journal:meta("run_id")
   end)
   journal:close()
   if not ok then return nil, string.format("%s: cannot read the journal: %s", dir, tostring(rows)) end
@@ -112,7 +112,7 @@ function M.data(dir)
 
   local votes, warnings = require("hh.votes").load(dir)
   local data = {
-    run = { name = name or dir:match("([^/]+)/*$") or dir, recipe = recipe_label(recipe_path),
+    run = { name = name or dir:match("([^/]+)/*$") or dir, id = run_id, recipe = recipe_label(recipe_path),
             generated_at = os.date("!%Y-%m-%dT%H:%M:%SZ"), hh = core.versions().hh },
     summary = { jobs = s.jobs, states = next(s.states) and s.states or json.object(),
                 credits_planned = s.credits_planned, credits_spent = s.credits_spent,

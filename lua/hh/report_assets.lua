@@ -368,7 +368,9 @@ M.js = [==[
   }
 
   // --- votes: this browser's (localStorage) and the run's (votes.jsonl)
-  const STORE = 'hh-report:' + DATA.run.name + ':votes';
+  // Keyed by the run directory's id: another run of the same recipe has the
+  // same name and cells but other videos.
+  const STORE = 'hh-report:' + (DATA.run.id || DATA.run.name) + ':votes';
   const JUDGE = 'hh-report:judge';
   function storage() { try { return window.localStorage; } catch (e) { return null; } }
   function localVotes() {
@@ -386,11 +388,12 @@ M.js = [==[
     return id;
   }
   const voteKey = (v) => [v.judge, v.time, v.cell, v.sample, v.left, v.right].join('\u0000');
+  const thisRun = (v) => !v.run_id || !DATA.run.id || v.run_id === DATA.run.id;
 
   // Committed and local votes, each counted once, on variants of this run.
   function allVotes() {
     const seen = new Map();
-    for (const v of DATA.votes.concat(localVotes())) if (!seen.has(voteKey(v))) seen.set(voteKey(v), v);
+    for (const v of DATA.votes.concat(localVotes().filter(thisRun))) if (!seen.has(voteKey(v))) seen.set(voteKey(v), v);
     return [...seen.values()].filter((v) => variants.includes(v.left) && variants.includes(v.right));
   }
 
@@ -518,7 +521,7 @@ M.js = [==[
     if (!current) return;
     if (choice !== 'skip') {
       const list = localVotes();
-      list.push({ run: DATA.run.name, cell: current.cell, sample: current.sample, left: current.left,
+      list.push({ run: DATA.run.name, run_id: DATA.run.id, cell: current.cell, sample: current.sample, left: current.left,
         right: current.right, choice: choice, judge: judgeId(), time: new Date().toISOString() });
       saveLocal(list);
     }

@@ -29,8 +29,9 @@ function M.key(v)
 end
 
 -- Checks one decoded line; returns the vote as it is kept, or nil and why.
--- `run` (optional) is what the run knows: its name and which cell, variant
--- and sample jobs exist.
+-- `run` (optional) is what the run knows: its name, its directory's id, and
+-- which cell, variant and sample jobs exist. A vote names the run's id when
+-- the report it was cast in knew it (older votes name the run only).
 function M.check(v, run)
   if type(v) ~= "table" or v[1] ~= nil then return nil, "expected a JSON object" end
   for _, f in ipairs({ "run", "cell", "left", "right", "choice", "judge", "time" }) do
@@ -51,11 +52,18 @@ function M.check(v, run)
       or v.time:match("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.?%d*[+-]%d%d:%d%d$")) then
     return nil, '"time" must be an ISO 8601 time like 2026-01-31T12:00:00Z'
   end
-  local vote = { run = v.run, cell = v.cell, sample = sample, left = v.left, right = v.right,
+  if v.run_id ~= nil and not (type(v.run_id) == "string" and v.run_id:match("^%x+$") and #v.run_id <= 64) then
+    return nil, '"run_id" must be the hex id of a run directory'
+  end
+  local vote = { run = v.run, run_id = v.run_id, cell = v.cell, sample = sample, left = v.left, right = v.right,
                  choice = v.choice, judge = v.judge, time = v.time }
   if run then
     if v.run ~= run.name then
       return nil, string.format("the vote is for run %q, not this run (%q)", v.run, run.name)
+    end
+    if v.run_id and run.id and v.run_id ~= run.id then
+      return nil, string.format("the vote is for another run directory named %q (run_id %s; this one is %s): "
+        .. "its videos are not these", v.run, v.run_id, run.id)
     end
     if not run.cells[v.cell] then return nil, string.format("cell %q is not in this run", v.cell) end
     for _, side in ipairs({ "left", "right" }) do
@@ -93,10 +101,10 @@ end
 function M.run_info(dir)
   local journal, err = require("hh.journal").read(dir)
   if not journal then return nil, err or (dir .. ": not a run directory (no journal.db)") end
-  local ok, rows, name = pcall(function() return journal:all(), journal:meta("name") end)
+  local ok, rows, name, id = pcall(function() return journal:all(), journal:meta("name"), journal:meta("run_id") end)
   journal:close()
   if not ok then return nil, string.format("%s: cannot read the journal: %s", dir, tostring(rows)) end
-  local run = { name = name or dir:match("([^/]+)/*$") or dir, cells = {}, slots = {} }
+  local run = { name = name or dir:match("([^/]+)/*$") or dir, id = id, cells = {}, slots = {} }
   for _, row in ipairs(rows) do
     if row.cell then
       run.cells[row.cell] = true
@@ -116,8 +124,8 @@ end
 local function encode_lines(votes)
   local lines = {}
   for i, v in ipairs(votes) do
-    lines[i] = json.encode({ run = v.run, cell = v.cell, sample = v.sample, left = v.left, right = v.right,
-                             choice = v.choice, judge = v.judge, time = v.time })
+    lines[i] = json.encode({ run = v.run, run_id = v.run_id, cell = v.cell, sample = v.sample, left = v.left,
+                             right = v.right, choice = v.choice, judge = v.judge, time = v.time })
   end
   return table.concat(lines, "\n") .. (#lines > 0 and "\n" or "")
 end

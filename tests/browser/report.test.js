@@ -205,6 +205,10 @@ async function main() {
   ok(votes.length === 1 && votes[0].choice === 'left' && votes[0].left === pair.left && votes[0].cell === pair.cell &&
     votes[0].run === 'film-grid-ab' && votes[0].sample === pair.sample && /^\d{4}-/.test(votes[0].time) && votes[0].judge,
   'the left arrow records a vote for the left clip', { votes, pair });
+  const runId = await page.evaluate(() => window.hhReport.data.run.id);
+  const stored = await page.evaluate((id) => JSON.parse(window.localStorage.getItem('hh-report:' + id + ':votes') || '[]'), runId);
+  ok(/^[0-9a-f]{16}$/.test(runId) && votes[0].run_id === runId && stored.length === 1,
+    'the vote carries the run directory\'s id, and the browser keeps it under that id', { runId, vote: votes[0] });
   const ranking = () => page.$$eval('#judge table.ranking tbody tr', (rs) => rs.map((r) => ({
     variant: r.dataset.variant, score: Number(r.querySelector('.score').textContent),
     wins: Number(r.querySelector('.wins').textContent), ties: Number(r.querySelector('.ties').textContent),
