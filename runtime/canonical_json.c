@@ -15,15 +15,20 @@
 #define MAX_DEPTH 64
 #define MAX_KEYS_ON_STACK 32
 
-/* A growable buffer that starts inside itself (most requests fit): luaL_Buffer
- * would forbid the stack use below, and nothing here may raise a Lua error
- * (it would leak this memory). */
+/* A growable buffer that starts inside itself (most requests fit) and grows
+ * into one scratch buffer kept for the life of the process. luaL_Buffer
+ * would forbid the stack use below; and as nothing here is freed, a Lua
+ * error raised while the result is pushed (out of memory) leaks nothing.
+ * Encoding calls no Lua code, so the scratch buffer is never in use twice. */
 struct out {
     char *p;
     size_t len, cap;
     int oom;
     char inline_space[512];
 };
+
+static char *scratch;
+static size_t scratch_cap;
 
 static void out_init(struct out *o)
 {
@@ -33,12 +38,6 @@ static void out_init(struct out *o)
     o->oom = 0;
 }
 
-static void out_free(struct out *o)
-{
-    if (o->p != o->inline_space)
-        free(o->p);
-}
-
 static void out_grow_and_add(struct out *o, const char *s, size_t n)
 {
     if (o->oom)
@@ -46,15 +45,19 @@ static void out_grow_and_add(struct out *o, const char *s, size_t n)
     size_t cap = o->cap;
     while (cap < o->len + n)
         cap *= 2;
-    char *grown = o->p == o->inline_space ? malloc(cap) : realloc(o->p, cap);
-    if (!grown) {
-        o->oom = 1;
-        return;
+    if (cap > scratch_cap) {
+        char *grown = realloc(scratch, cap);
+        if (!grown) {
+            o->oom = 1;
+            return;
+        }
+        scratch = grown;
+        scratch_cap = cap;
     }
     if (o->p == o->inline_space)
-        memcpy(grown, o->inline_space, o->len);
-    o->p = grown;
-    o->cap = cap;
+        memcpy(scratch, o->inline_space, o->len);
+    o->p = scratch;
+    o->cap = scratch_cap;
     memcpy(o->p + o->len, s, n);
     o->len += n;
 }
@@ -329,13 +332,11 @@ int canonical_json(lua_State *L, int idx)
     struct out b;
     out_init(&b);
     if (encode_value(L, &b, idx, &err) != 0) {
-        out_free(&b);
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;
     }
     lua_pushlstring(L, b.p, b.len);
-    out_free(&b);
     return 1;
 }
 
@@ -356,12 +357,9 @@ int canonical_join(lua_State *L, int first, int last, canonical_sink sink, void 
     if (!err && b.oom)
         err = "out of memory";
     if (err) {
-        out_free(&b);
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;
     }
-    int n = sink(L, b.p, b.len, data);
-    out_free(&b);
-    return n;
+    return sink(L, b.p, b.len, data);
 }
