@@ -102,19 +102,20 @@ function M.absolute(path)
   return pwd and (pwd .. "/" .. path) or path
 end
 
--- Loads, expands and prices a recipe: r, jobs, min, worst, problems.
+-- Loads, expands and prices a recipe: r, jobs, min, worst, problems. The
+-- collector may be left stopped: hh run calls M.collect_again().
 function M.prepare(path, opts)
   -- Expansion makes many small tables that all stay alive: a lazier collector
-  -- saves a third of its time. check and plan keep it to the end (printing
-  -- a plan makes garbage while the whole job list is alive); run goes back
-  -- to hh's tighter one.
+  -- saves a third of its time.
   collectgarbage("incremental", 400, 400)
   local r, problems = recipe.load(path, opts)
   local jobs, min, worst = {}, 0, 0
   if r then
     -- Without include/exclude expressions (the sandbox makes garbage per
     -- cell) expansion makes almost nothing but what it keeps: the collector
-    -- would only walk it, over and over, and is stopped meanwhile.
+    -- would only walk it, over and over, so it is stopped, and stays so for
+    -- check and plan (printing a plan makes a little garbage; restarting
+    -- would walk the whole job list once more before exit).
     local quiet = true
     for _, list in ipairs({ r.include, r.exclude }) do
       for _, cond in ipairs(list) do if cond.expr then quiet = false end end
@@ -122,7 +123,6 @@ function M.prepare(path, opts)
     if quiet then collectgarbage("stop") end
     jobs = expand.jobs(r, problems, { ids = opts.ids })
     min, worst = expand.costs(r, jobs)
-    collectgarbage("restart")
     if r.budget and worst > r.budget then
       problems:add(r.budget_at, "budget", string.format(
         "the worst case is %d credits (%d without reruns), above the budget of %d", worst, min, math.floor(r.budget)))
@@ -130,6 +130,13 @@ function M.prepare(path, opts)
   end
   sort_problems(problems)
   return r, jobs, min, worst, problems
+end
+
+-- After M.prepare, for a long-lived command: hh's usual collector (see
+-- runtime/main.c: ten thousand jobs in flight stay within ~64 MB).
+function M.collect_again()
+  collectgarbage("restart")
+  collectgarbage("incremental", 120, 300)
 end
 
 local function counts(r, jobs)
@@ -306,7 +313,7 @@ function M.run(argv)
   end
   local r, jobs, min, worst = prepared(path, opts)
   if not r then return jobs end
-  collectgarbage("incremental", 120, 300)
+  M.collect_again()
   local hh = require("hh")
   if opts["base-url"] then hh.config({ base_url = opts["base-url"] }) end
   local keyok, keyerr = core.check_key()
