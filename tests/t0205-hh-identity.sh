@@ -4,7 +4,9 @@
 # only the escapes JSON requires); core.digest hashes it without building a
 # Lua string; core.merge builds a request from its layers. The ids of two
 # recipes are pinned: a journal written by an earlier hh must still find its
-# jobs, so any change here that moves an id fails this test.
+# jobs, so any change here that moves an id fails this test. (Cell ids grew
+# from 10 hex digits to 16 on 2026-11-22; they begin with the old ones, and
+# seed: auto still hashes those, so no job id moved.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 cd "$SCRATCH"
@@ -134,14 +136,15 @@ run_hh plan ids.yaml --json
 is "$RC" 0 "plan ids.yaml"
 is "$(jqv "$OUT" '.jobs | length')" 120 "ids.yaml: 120 jobs"
 is "$(jqv "$OUT" '[.jobs[0:3][] | .id + " " + .cell] | join(",")')" \
-    "j0952fe4a03f0116 c6fefbf9b2a,j5a34e16ae1ba249 c6fefbf9b2a,j5bc06dbabb96970 c6fefbf9b2a" "ids.yaml: the first ids"
+    "j0952fe4a03f0116 c6fefbf9b2a9723a1,j5a34e16ae1ba249 c6fefbf9b2a9723a1,j5bc06dbabb96970 c6fefbf9b2a9723a1" "ids.yaml: the first ids"
 is "$(jqv "$OUT" '[.jobs[0:4][] | .params.seed | tostring] | join(" ")')" "271640 271640 131128681 131128681" \
     "ids.yaml: seed: auto gives each cell and sample its seed, the same across variants"
-is "$(ids)" a59bb4c8d3c47f82bc49d8516cdf53b97b698845750559af7d74a4cd96840419 "ids.yaml: every id as before"
+is "$(ids)" b9a4c26e8f4fd8d1343e910f7460e957ed1a4d8f4d009c6bfcfa16d0dee9f250 "ids.yaml: every id as before"
+is "$(jqv "$OUT" '[.jobs[].id] | join(" ")' | sha256sum | cut -c1-64)" b75bdaf4d856046a84d54d6a9a53a910766e3aaae89b4cebd81b631fe702756c "ids.yaml: job ids (seed: auto) exactly as the 2026-11-21 build made them"
 run_hh plan shots.yaml --json
 is "$RC" 0 "plan shots.yaml"
-is "$(jqv "$OUT" '.jobs[0].id + " " + .jobs[0].cell')" "j0d8ccbc49c082b2 c2bfd14f43d" "shots.yaml: the first ids"
-is "$(ids)" 484b4aac4de84904994e66090e19e55a485f39791e488bc19db31baad5c2087e "shots.yaml: every id as before"
+is "$(jqv "$OUT" '.jobs[0].id + " " + .jobs[0].cell')" "j0d8ccbc49c082b2 c2bfd14f43d17fc7c" "shots.yaml: the first ids"
+is "$(ids)" 60c973f1bfdaf1c45dfee3facdba1065bdf82df7a3a28acbb13ccf95ca4c46b4 "shots.yaml: every id as before"
 
 # hh check works its ids out only when a template needs them
 cat > cellname.yaml <<'Y'

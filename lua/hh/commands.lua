@@ -214,7 +214,7 @@ function M.plan(argv)
     io.stdout:write(require("hh.json").encode(out), "\n")
     return EXIT.ok
   end
-  print(string.format("%-4s %-16s %-8s %-11s %-8s %3s %-4s %3s %4s %7s  %-28s %s", "#", "job", "status", "cell",
+  print(string.format("%-4s %-16s %-8s %-17s %-8s %3s %-4s %3s %4s %7s  %-28s %s", "#", "job", "status", "cell",
     "variant", "smp", "mode", "dur", "cfg", "credits", "output", "prompt"))
   -- One string per row, written a thousand rows at a time: a plan has as
   -- many rows as jobs, and every string made costs while they are all alive.
@@ -248,7 +248,7 @@ function M.plan(argv)
     end
   end
   for _, rm in ipairs(removed or {}) do
-    print(string.format("%-4s %-16s %-8s %-11s %-8s %3d", "-", rm.id, "removed", rm.cell or "", short(rm.variant or "", 8), rm.sample or 0))
+    print(string.format("%-4s %-16s %-8s %-17s %-8s %3d", "-", rm.id, "removed", rm.cell or "", short(rm.variant or "", 8), rm.sample or 0))
   end
   print(string.format("%s: %s; %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
     r.budget and string.format("; budget %d", math.floor(r.budget)) or ""))
