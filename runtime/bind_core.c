@@ -769,36 +769,29 @@ static int l_sha256(lua_State *L)
     return 1;
 }
 
-struct digest_wanted {
-    const char *prefix;
-    size_t prefix_len, hex_len;
-};
-
-static int push_digest(lua_State *L, const char *bytes, size_t len, void *data)
-{
-    const struct digest_wanted *want = data;
-    char out[64 + 65];
-    char hex[65];
-    if (!sha256_hex(bytes, len, hex))
-        return luaL_error(L, "sha256 failed");
-    memcpy(out, want->prefix, want->prefix_len);
-    memcpy(out + want->prefix_len, hex, want->hex_len);
-    lua_pushlstring(L, out, want->prefix_len + want->hex_len);
-    return 1;
-}
-
 /* core.digest(prefix, n, ...) -> prefix .. the first n hex digits of the
  * SHA-256 of the other arguments joined (strings as they are, anything else
  * as canonical JSON); or nil and a message. Job and cell ids, one call each. */
 static int l_digest(lua_State *L)
 {
-    struct digest_wanted want;
-    want.prefix = luaL_checklstring(L, 1, &want.prefix_len);
+    size_t prefix_len, len;
+    const char *prefix = luaL_checklstring(L, 1, &prefix_len);
     lua_Integer n = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, want.prefix_len <= 64, 1, "at most 64 bytes");
+    luaL_argcheck(L, prefix_len <= 64, 1, "at most 64 bytes");
     luaL_argcheck(L, n >= 1 && n <= 64, 2, "1 to 64 hex digits");
-    want.hex_len = (size_t)n;
-    return canonical_join(L, 3, lua_gettop(L), push_digest, &want);
+    const char *err;
+    const char *bytes = canonical_join(L, 3, lua_gettop(L), &len, &err);
+    if (!bytes) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    char id[64 + 65];
+    if (!sha256_hex(bytes, len, id + prefix_len))
+        return luaL_error(L, "sha256 failed");
+    memcpy(id, prefix, prefix_len);
+    lua_pushlstring(L, id, prefix_len + (size_t)n);
+    return 1;
 }
 
 /* Random hex from the kernel, for per-run nonces. */

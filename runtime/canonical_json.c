@@ -15,57 +15,41 @@
 #define MAX_DEPTH 64
 #define MAX_KEYS_ON_STACK 32
 
-/* A growable buffer that starts inside itself (most requests fit) and grows
- * into one scratch buffer kept for the life of the process. luaL_Buffer
- * would forbid the stack use below; and as nothing here is freed, a Lua
- * error raised while the result is pushed (out of memory) leaks nothing.
- * Encoding calls no Lua code, so the scratch buffer is never in use twice. */
-struct out {
-    char *p;
-    size_t len, cap;
-    int oom;
-    char inline_space[512];
-};
-
+/* The output buffer: one for the process, grown as needed and kept (it
+ * stops growing once it holds the largest request). luaL_Buffer would forbid
+ * the stack use below; and as nothing here is freed, a Lua error raised
+ * while a result is pushed leaks nothing. Encoding calls no Lua code, so the
+ * buffer is never in use twice. */
 static char *scratch;
 static size_t scratch_cap;
 
-static void out_init(struct out *o)
-{
-    o->p = o->inline_space;
-    o->len = 0;
-    o->cap = sizeof o->inline_space;
-    o->oom = 0;
-}
+struct out {
+    size_t len;
+    int oom;
+};
 
 static void out_grow_and_add(struct out *o, const char *s, size_t n)
 {
     if (o->oom)
         return;
-    size_t cap = o->cap;
+    size_t cap = scratch_cap ? scratch_cap : 512;
     while (cap < o->len + n)
         cap *= 2;
-    if (cap > scratch_cap) {
-        char *grown = realloc(scratch, cap);
-        if (!grown) {
-            o->oom = 1;
-            return;
-        }
-        scratch = grown;
-        scratch_cap = cap;
+    char *grown = realloc(scratch, cap);
+    if (!grown) {
+        o->oom = 1;
+        return;
     }
-    if (o->p == o->inline_space)
-        memcpy(scratch, o->inline_space, o->len);
-    o->p = scratch;
-    o->cap = scratch_cap;
-    memcpy(o->p + o->len, s, n);
+    scratch = grown;
+    scratch_cap = cap;
+    memcpy(scratch + o->len, s, n);
     o->len += n;
 }
 
 static inline void out_add(struct out *o, const char *s, size_t n)
 {
-    if (o->len + n <= o->cap) {
-        memcpy(o->p + o->len, s, n);
+    if (o->len + n <= scratch_cap) {
+        memcpy(scratch + o->len, s, n);
         o->len += n;
     } else {
         out_grow_and_add(o, s, n);
@@ -329,37 +313,33 @@ static int encode_value(lua_State *L, luaL_Buffer *b, int idx, const char **err)
 int canonical_json(lua_State *L, int idx)
 {
     const char *err = NULL;
-    struct out b;
-    out_init(&b);
+    struct out b = {0, 0};
     if (encode_value(L, &b, idx, &err) != 0) {
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;
     }
-    lua_pushlstring(L, b.p, b.len);
+    lua_pushlstring(L, scratch, b.len);
     return 1;
 }
 
-int canonical_join(lua_State *L, int first, int last, canonical_sink sink, void *data)
+const char *canonical_join(lua_State *L, int first, int last, size_t *len, const char **err)
 {
-    const char *err = NULL;
-    struct out b;
-    out_init(&b);
-    for (int i = first; i <= last && !err; i++) {
+    struct out b = {0, 0};
+    *err = NULL;
+    for (int i = first; i <= last && !*err; i++) {
         if (lua_type(L, i) == LUA_TSTRING) {
-            size_t len;
-            const char *s = lua_tolstring(L, i, &len);
-            out_add(&b, s, len);
+            size_t n;
+            const char *s = lua_tolstring(L, i, &n);
+            out_add(&b, s, n);
         } else {
-            encode_value(L, &b, i, &err);
+            encode_value(L, &b, i, err);
         }
     }
-    if (!err && b.oom)
-        err = "out of memory";
-    if (err) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    return sink(L, b.p, b.len, data);
+    if (!*err && b.oom)
+        *err = "out of memory";
+    if (*err)
+        return NULL;
+    *len = b.len;
+    return scratch ? scratch : "";
 }

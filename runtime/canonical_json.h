@@ -15,12 +15,10 @@ struct canonical_key {
  * message (2 results). */
 int canonical_json(lua_State *L, int idx);
 
-/* Joins the values from stack index first to last - strings as they are,
- * anything else as canonical JSON - and hands the bytes to sink, whose
- * result count it returns; or pushes nil and a message (2 results). Saves
- * building a Lua string only to hash it. The sink may raise a Lua error:
- * the bytes live in memory this module keeps, so nothing leaks. */
-typedef int (*canonical_sink)(lua_State *L, const char *bytes, size_t len, void *data);
-int canonical_join(lua_State *L, int first, int last, canonical_sink sink, void *data);
+/* The values from stack index first to last joined - strings as they are,
+ * anything else as canonical JSON - in memory this module keeps until its
+ * next call (*len bytes); or NULL with *err set. Saves building a Lua string
+ * only to hash it. */
+const char *canonical_join(lua_State *L, int first, int last, size_t *len, const char **err);
 
 #endif

@@ -222,14 +222,11 @@ function M.plan(argv)
   -- through snprintf); ids have a fixed width.
   local format, rows = require("hh.template").format, {}
   local padded = {}
-  local function pad(column, s, width)
-    local texts = padded[column]
-    if not texts then texts = {} padded[column] = texts end
+  local function pad(fmt, s, cut)
+    local texts = padded[fmt]
+    if not texts then texts = {} padded[fmt] = texts end
     local t = texts[s]
-    if not t then
-      t = width > 0 and string.format("%-" .. width .. "s", short(s, width)) or string.format("%" .. -width .. "s", s)
-      texts[s] = t
-    end
+    if not t then t = string.format(fmt, cut and short(s, cut) or s) texts[s] = t end
     return t
   end
   for i, j in ipairs(jobs) do
@@ -237,9 +234,9 @@ function M.plan(argv)
     local output = j.output
     if #output > 28 then output = short(output, 28) end
     rows[#rows + 1] = string.format("%-4d %s %s %s %s %3d %s %3d %s %7d  %-28s %s", i, j.id,
-      pad("status", status and status[j.id] or "new", 8), j.cell, pad("variant", j.variant, 8),
-      j.sample, pad("mode", p.mode or "std", 4), j.duration or p.duration or 5,
-      pad("cfg", p.cfg_scale and format(p.cfg_scale) or "-", -4), j.credits, output,
+      pad("%-8s", status and status[j.id] or "new"), j.cell, pad("%-8s", j.variant, 8),
+      j.sample, pad("%-4s", p.mode or "std"), j.duration or p.duration or 5,
+      pad("%4s", p.cfg_scale and format(p.cfg_scale) or "-"), j.credits, output,
       short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60))
     if #rows == 1000 or i == #jobs then
       rows[#rows + 1] = ""
