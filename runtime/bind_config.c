@@ -37,6 +37,9 @@ static const struct setting settings[] = {
     {"allow_http", T_BOOL, CFG(allow_http), 0, 0},
     {"idempotent_host", T_BOOL, CFG(idempotent_host), 0, 0},
     {"max_conn_age", T_INT, CFG(max_conn_age), 1, 86400},
+    {"wait_deadline_min", T_NUMBER, CFG(wait_deadline_min), 0.001, 1e7},
+    {"wait_deadline_max", T_NUMBER, CFG(wait_deadline_max), 0.001, 1e7},
+    {"interrupt_grace", T_NUMBER, CFG(interrupt_grace), 0, 86400},
     {"poll_min_interval", T_NUMBER, CFG(poll.min_interval), 0.001, 86400},
     {"poll_max_interval", T_NUMBER, CFG(poll.max_interval), 0.001, 86400},
     {"poll_growth", T_NUMBER, CFG(poll.growth), 1, 10},
@@ -141,6 +144,8 @@ int bind_configure(lua_State *L)
                       timer_now());
         if (lp->cfg.poll.max_interval < lp->cfg.poll.min_interval)
             lp->cfg.poll.max_interval = lp->cfg.poll.min_interval;
+        if (lp->cfg.wait_deadline_max < lp->cfg.wait_deadline_min)
+            lp->cfg.wait_deadline_max = lp->cfg.wait_deadline_min;
         curl_multi_setopt(lp->multi, CURLMOPT_MAXCONNECTS, lp->cfg.max_transfers);
     }
     lua_createtable(L, 0, (int)NSETTINGS);

@@ -17,13 +17,16 @@
 #include "xfer.h"
 
 volatile sig_atomic_t loop_signals;
+volatile sig_atomic_t loop_first_signal;
 static int wake_write_fd = -1;
 
 static void on_signal(int sig)
 {
-    (void)sig;
     int saved = errno;
-    loop_signals++;
+    if (sig == SIGINT || loop_signals == 0)
+        loop_signals++;
+    if (!loop_first_signal)
+        loop_first_signal = sig;
     if (wake_write_fd >= 0) {
         ssize_t w = write(wake_write_fd, "!", 1);
         (void)w;
@@ -52,6 +55,9 @@ int loop_init(struct loop *lp, lua_State *L)
     c->max_download = 2LL << 30;
     c->max_answer = 4 << 20;
     c->max_conn_age = 30;
+    c->wait_deadline_min = 300;
+    c->wait_deadline_max = 3600;
+    c->interrupt_grace = 10;
     c->poll = (struct poll_config){.min_interval = 1, .max_interval = 15, .growth = 1.5, .precision = 0.1,
                                    .min_samples = 4, .scouts = 32, .fixed = 0};
     lp->multi = curl_multi_init();
@@ -70,6 +76,7 @@ int loop_init(struct loop *lp, lua_State *L)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     *(struct job **)lua_getextraspace(L) = NULL;
     return 0;
@@ -89,7 +96,7 @@ static void free_job(struct job *job)
     free(job);
 }
 
-void loop_free(struct loop *lp)
+void loop_drop_transfers(struct loop *lp)
 {
     /* Transfers still queued or running belong to jobs that never ended
      * (a second Ctrl-C); let them go with the loop. */
@@ -108,6 +115,16 @@ void loop_free(struct loop *lp)
             x->job->xfer = NULL;
         xfer_free(x);
     }
+    /* One waiting for its retry timer is owned by its job. */
+    for (struct job *job = lp->jobs; job; job = job->all_next) {
+        xfer_free(job->xfer);
+        job->xfer = NULL;
+    }
+}
+
+void loop_free(struct loop *lp)
+{
+    loop_drop_transfers(lp);
     if (lp->multi)
         curl_multi_cleanup(lp->multi);
     /* Timers may still name jobs (holds); free them once. */
@@ -116,10 +133,8 @@ void loop_free(struct loop *lp)
         ;
     timer_free(&lp->timers);
     free(lp->keyed);
-    while (lp->jobs) {
-        xfer_free(lp->jobs->xfer); /* one waiting for its retry timer */
+    while (lp->jobs)
         free_job(lp->jobs);
-    }
     poll_model_free(lp->poll);
     if (lp->api_key) {
         memset(lp->api_key, 0, strlen(lp->api_key));
@@ -239,12 +254,47 @@ void loop_wake_key(struct loop *lp, const char *key)
     lp->nkeyed = kept;
 }
 
+static void xfer_final(struct loop *lp, struct xfer *x);
+
+/* A submission that a stop keeps from being sent (again): final at once.
+ * Its outcome is unknown if an earlier attempt may have reached the host. */
+static void cancel_submission(struct loop *lp, struct xfer *x)
+{
+    x->cancelled = 1;
+    x->result = x->maybe_received ? XR_UNKNOWN : XR_NOT_SENT;
+    snprintf(x->error, sizeof x->error, x->maybe_received
+             ? "an earlier attempt may have reached the host; not sent again after new submissions stopped"
+             : "not sent: new submissions stopped");
+    xfer_final(lp, x);
+}
+
 void loop_stop_submissions(struct loop *lp, const char *why)
 {
     if (lp->stop_submissions)
         return;
     lp->stop_submissions = 1;
     snprintf(lp->stop_reason, sizeof lp->stop_reason, "%s", why);
+    /* Submissions still waiting for a slot or a rate token are not sent. */
+    struct xfer **link = &lp->queue_head, *last = NULL;
+    while (*link) {
+        struct xfer *x = *link;
+        if (x->kind != XFER_SUBMIT) {
+            last = x;
+            link = &x->next;
+            continue;
+        }
+        *link = x->next;
+        x->next = NULL;
+        cancel_submission(lp, x);
+    }
+    lp->queue_tail = last;
+}
+
+double loop_wait_limit(const struct loop *lp, double deadline)
+{
+    if (lp->grace_until > 0 && (deadline <= 0 || lp->grace_until < deadline))
+        return lp->grace_until;
+    return deadline;
 }
 
 /* --- the API key --------------------------------------------------------- */
@@ -376,7 +426,13 @@ static int run_on_send(struct loop *lp, struct xfer *x)
 
 static void start_transfer(struct loop *lp, struct xfer *x, double now)
 {
-    if (x->kind == XFER_SUBMIT && run_on_send(lp, x) != 0) {
+    if (x->kind == XFER_SUBMIT && lp->stop_submissions) {
+        cancel_submission(lp, x); /* a retry due after a stop */
+        return;
+    }
+    /* The intent is journaled once per submission: its retries (provably
+     * unsent, 429, or the same key to an idempotent host) are one attempt. */
+    if (x->kind == XFER_SUBMIT && x->attempts == 0 && run_on_send(lp, x) != 0) {
         x->result = XR_NOT_SENT;
         xfer_final(lp, x);
         return;
@@ -499,6 +555,7 @@ static void resume(struct loop *lp, struct job *job)
     int nres, nargs = job->started ? 0 : job->start_args;
     job->started = 1;
     job->state = JOB_RUNNING;
+    job->wait_sleeping = 0;
     int status = lua_resume(job->co, lp->L, nargs, &nres);
     if (status == LUA_YIELD) {
         lua_pop(job->co, nres);
@@ -512,19 +569,44 @@ static void resume(struct loop *lp, struct job *job)
     finish_job(lp, job);
 }
 
+/* The end of an interrupt's grace: waits still sleeping between polls are
+ * woken to find their limit passed; the tasks stay pending. */
+static void grace_timer(void *arg, uint64_t token)
+{
+    struct loop *lp = arg;
+    (void)token;
+    for (struct job *job = lp->jobs; job; job = job->all_next)
+        if (job->wait_sleeping && job->state == JOB_WAITING) {
+            job->woken_by_timer = 1;
+            loop_ready(lp, job);
+        }
+}
+
+static const char *signal_name(int sig)
+{
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "Ctrl-C";
+}
+
 static void handle_signals(struct loop *lp)
 {
     char buf[64];
     while (read(lp->wake_fd[0], buf, sizeof buf) > 0)
         ;
     int n = (int)loop_signals;
-    if (n > lp->interrupted) {
-        lp->interrupted = n;
-        if (n == 1) {
-            loop_stop_submissions(lp, "interrupted");
-            fprintf(stderr, "hh: interrupted: no new submissions; finishing %zu job(s) already under way "
-                            "(Ctrl-C again stops at once)\n", lp->live_jobs);
-        }
+    if (n <= lp->interrupted)
+        return;
+    lp->interrupted = n;
+    if (!lp->signal_number)
+        lp->signal_number = (int)loop_first_signal;
+    if (n == 1) {
+        double now = timer_now();
+        lp->grace_until = now + lp->cfg.interrupt_grace;
+        if (timer_add(&lp->timers, lp->grace_until, grace_timer, lp, 0) != 0)
+            lp->grace_until = now; /* no timer: end the waits at their next turn */
+        loop_stop_submissions(lp, "interrupted");
+        fprintf(stderr, "hh: %s: no new submissions; waiting up to %g s for tasks about to finish, "
+                        "the others stay pending (Ctrl-C again stops at once)\n",
+                signal_name(lp->signal_number), lp->cfg.interrupt_grace);
     }
 }
 

@@ -37,6 +37,7 @@ struct job {
     int start_args;        /* arguments for the first resume */
     int started;
     int holds;             /* timers still naming this job: freed at zero once done */
+    int wait_sleeping;     /* parked in hh.wait between polls: an interrupt's grace wakes it */
     struct loop *loop;
     struct job *all_prev, *all_next; /* every job not yet freed */
 };
@@ -59,6 +60,9 @@ struct loop_config {
     int allow_http;            /* plain http to hosts other than loopback */
     int idempotent_host;       /* the host honours Idempotency-Key: unknown outcomes may be retried */
     long max_conn_age;         /* seconds a reused submit connection may be */
+    double wait_deadline_min;  /* bounds of a wait's default deadline, in seconds */
+    double wait_deadline_max;
+    double interrupt_grace;    /* seconds waits go on after the first interrupt */
     struct poll_config poll;
 };
 
@@ -85,7 +89,9 @@ struct loop {
     int key_error;                      /* why no key: see loop_key_problem */
     int stop_submissions;
     char stop_reason[512];
-    int interrupted;                    /* Ctrl-C presses handled so far */
+    int interrupted;                    /* interrupts handled so far (SIGTERM/SIGHUP count once) */
+    int signal_number;                  /* the first signal that interrupted the run, 0 none */
+    double grace_until;                 /* after an interrupt, waits end here; 0 none */
     int failed_jobs;                    /* jobs that raised an error */
     int trace;
     int wake_fd[2];
@@ -94,9 +100,16 @@ struct loop {
     long retries;
 };
 
-extern volatile sig_atomic_t loop_signals; /* incremented by the SIGINT/SIGTERM handler */
+/* Interrupts asked for by signals: SIGINT counts each press, SIGTERM and
+ * SIGHUP count only as a first one (they ask for a clean stop, never an
+ * abrupt one). loop_first_signal is the first signal's number. */
+extern volatile sig_atomic_t loop_signals;
+extern volatile sig_atomic_t loop_first_signal;
 
 int loop_init(struct loop *lp, lua_State *L);
+/* Frees the transfers still queued or running (they hold references into
+ * the Lua state): call it before lua_close, and loop_free after. */
+void loop_drop_transfers(struct loop *lp);
 void loop_free(struct loop *lp);
 
 /* The job running in coroutine L, or NULL when L is not one of hh's jobs. */
@@ -117,6 +130,10 @@ int loop_run(struct loop *lp);
 void loop_start(struct loop *lp, struct xfer *x);
 /* The API key, loaded on first use; NULL with a message in `err`. */
 const char *loop_api_key(struct loop *lp, char *err, size_t errlen);
+/* No new submissions from now on; those still queued are not sent. */
 void loop_stop_submissions(struct loop *lp, const char *why);
+/* When a wait of `job` must end at the latest: its own deadline, or the
+ * grace after an interrupt, whichever is first; 0 when none. */
+double loop_wait_limit(const struct loop *lp, double deadline);
 
 #endif

@@ -127,6 +127,9 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (leave)
         return status; /* freeing a large plan object by object is slower than exit */
+    /* Transfers a second Ctrl-C abandoned hold references into L; the
+     * state's finalizers (hh.wait's) use the loop's polling model. */
+    loop_drop_transfers(&lp);
     lua_close(L);
     loop_free(&lp);
     curl_global_cleanup();

@@ -26,6 +26,8 @@ struct kind_stats {
     int *free_slots;
     int n_slots, n_free, cap;
     double mu, sigma;
+    double done_mu, done_sigma;  /* completions alone, for deadlines */
+    long done_fit_n;
     int scouts;           /* tasks polling before the model is ready */
     int fitted;
     long fit_n;
@@ -208,6 +210,28 @@ int poll_ready(struct poll_model *m, const struct poll_config *cfg, const char *
 {
     struct kind_stats *k = find(m, kind, 0);
     return k && k->n_done >= cfg->min_samples;
+}
+
+/* From completions only: tasks that never finish (stuck, still running)
+ * would otherwise stretch the tail, and with it every deadline set from it. */
+int poll_quantile(struct poll_model *m, const struct poll_config *cfg, const char *kind, double z, double *seconds)
+{
+    struct kind_stats *k = find(m, kind, 0);
+    if (!k || k->n_done < cfg->min_samples)
+        return 0;
+    if (k->done_fit_n != k->n_done) {
+        double mu = 0, var = 0;
+        for (int b = 0; b < BINS; b++)
+            mu += (double)k->done[b] * bin_center(b);
+        mu /= (double)k->n_done;
+        for (int b = 0; b < BINS; b++)
+            var += (double)k->done[b] * (bin_center(b) - mu) * (bin_center(b) - mu);
+        k->done_mu = mu;
+        k->done_sigma = sqrt(var / (double)k->n_done + 0.01);
+        k->done_fit_n = k->n_done;
+    }
+    *seconds = exp(k->done_mu + z * k->done_sigma);
+    return 1;
 }
 
 void poll_leave(struct poll_model *m, const char *kind, enum poll_role role)

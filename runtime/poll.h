@@ -43,6 +43,10 @@ double poll_next_delay(struct poll_model *m, const struct poll_config *cfg, cons
 void poll_leave(struct poll_model *m, const char *kind, enum poll_role role);
 /* Is the model for `kind` ready to schedule polls? */
 int poll_ready(struct poll_model *m, const struct poll_config *cfg, const char *kind);
+/* The render time `z` standard deviations above the median of `kind`'s
+ * completed tasks (z = 3.09: the 99.9th percentile), into *seconds; 0 while
+ * the model is not ready. */
+int poll_quantile(struct poll_model *m, const struct poll_config *cfg, const char *kind, double z, double *seconds);
 /* Completions seen for `kind`, the fitted median and sigma (0 before a fit). */
 int poll_samples(struct poll_model *m, const char *kind, double *median, double *sigma);
 

@@ -455,16 +455,18 @@ static double finished_submit(struct xfer *x, CURLcode c)
         if (x->code == 429) {
             snprintf(x->error, sizeof x->error, "rate limited (HTTP 429)");
             throttled(x);
-            return again(x, XR_ANSWERED, 0);
+            return again(x, x->maybe_received ? XR_UNKNOWN : XR_ANSWERED, 0);
         }
         if (x->code < 500 && x->code != 408)
             return final(x, XR_ANSWERED);
         snprintf(x->error, sizeof x->error, "the server answered HTTP %ld after the request was sent", x->code);
+        x->maybe_received = 1;
         return lp->cfg.idempotent_host ? again(x, XR_UNKNOWN, 0) : final(x, XR_UNKNOWN);
     }
     describe_curl(x, c);
     if (never_sent(x, c))
-        return again(x, XR_NOT_SENT, c == CURLE_OPERATION_TIMEDOUT);
+        return again(x, x->maybe_received ? XR_UNKNOWN : XR_NOT_SENT, c == CURLE_OPERATION_TIMEDOUT);
+    x->maybe_received = 1;
     return lp->cfg.idempotent_host ? again(x, XR_UNKNOWN, c == CURLE_OPERATION_TIMEDOUT) : final(x, XR_UNKNOWN);
 }
 

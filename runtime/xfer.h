@@ -55,6 +55,8 @@ struct xfer {
     double retry_after;    /* seconds, -1 none */
     int attempts;
     int in_multi;
+    int maybe_received;    /* a submission: an earlier attempt may have reached the host */
+    int cancelled;         /* a submission dropped from the queue by a stop: never (re)sent */
     char error[256];
     double queued_at, started_at, finished_at;
     /* the job waiting on it */

@@ -82,7 +82,7 @@ wait $pid
 is "$?" 130 "after Ctrl-C the run exits 130"
 is "$(sed -n 2,3p "$SCRATCH/ctrlc.out")" "true
 nil	not submitted: interrupted	interrupted" "the paid task was still waited for and downloaded; new submissions refused"
-like "$(cat "$SCRATCH/ctrlc.err")" "hh: interrupted: no new submissions; finishing 1 job\(s\) already under way \(Ctrl-C again stops at once\)" "it says what it is doing"
+like "$(cat "$SCRATCH/ctrlc.err")" "hh: Ctrl-C: no new submissions; waiting up to 10 s for tasks about to finish, the others stay pending \(Ctrl-C again stops at once\)" "it says what it is doing"
 is "$(ffprobe_field "$SCRATCH/paid.mp4" stream=codec_name)" h264 "the paid clip is on disk"
 
 start_sim --time-scale 1

@@ -75,7 +75,7 @@ kill -INT $pid
 wait $pid
 is "$?" 130 "Ctrl-C: exit 130"
 err=$(cat "$SCRATCH/c.err")
-like "$err" "hh: interrupted: no new submissions" "it stops submitting"
+like "$err" "hh: Ctrl-C: no new submissions" "it stops submitting"
 like "$err" "interrupted; nothing paid for is lost. Continue with: hh run r.yaml --out ctrlc  \(or: hh resume ctrlc\)" "and says how to resume"
 paid=$(jqv "$(sim_stats)" .accepted)
 done_now=$(jq -s '[.[] | select(.state == "done")] | length' ctrlc/manifest.jsonl)

@@ -32,6 +32,7 @@ local RUN = spec({
   { name = "fresh", flag = true, help = "generate every job again, even those already done" },
   { name = "resubmit-unknown", flag = true, help = "resubmit jobs whose earlier submission has an unknown outcome (may pay twice)" },
   { name = "retry-failed", flag = true, help = "submit again jobs whose task failed before" },
+  { name = "budget", arg = "CREDITS", help = "the run directory's budget for this run (instead of the recipe's)" },
   { name = "concurrency", short = "j", arg = "N", help = "jobs in flight at once (default: the recipe's, else 8)" },
   { name = "quiet", short = "q", flag = true, help = "print only the summary" },
   { name = "json", flag = true, help = "one JSON event a line on stdout (submitted, succeeded, downloaded, failed, rerun, unknown, progress)" },
@@ -41,6 +42,7 @@ local RUN = spec({
 local RESUME = spec({
   { name = "concurrency", short = "j", arg = "N", help = "jobs in flight at once" },
   { name = "resubmit-unknown", flag = true, help = "resubmit jobs whose earlier submission has an unknown outcome (may pay twice)" },
+  { name = "budget", arg = "CREDITS", help = "the run directory's budget for this run (instead of the recipe's)" },
   { name = "quiet", short = "q", flag = true, help = "print only the summary" },
 })
 local SHOW = spec({ { name = "json", flag = true, help = "print the summary as JSON" } })
@@ -299,14 +301,43 @@ function M.compare(dir, jobs)
   return status, removed, tally
 end
 
+-- How hh run ends after a signal: 128 + its number (130 for Ctrl-C).
+local function signal_exit(sig) return sig and sig > 0 and 128 + sig or EXIT.interrupted end
+
+-- The end of a run: the summary line and what is left to do.
+local function report_end(r, out, summary, print_line)
+  print_line(string.format("%s: %d done (%d already), %d failed, %d unknown, %d pending, %d skipped, %d reruns; "
+    .. "charged %d credits this run%s; %s/manifest.jsonl",
+    r.name, summary.done, summary.cached or 0, summary.failed, summary.unknown, summary.pending, summary.skipped,
+    summary.reruns, summary.credits or 0,
+    (summary.possibly or 0) > 0 and string.format(" (possibly %d more)", summary.possibly) or "", out))
+  if summary.running > 0 then
+    say("%d task(s) still running past their deadline or the interrupt; they stay pending: hh resume %s polls them "
+      .. "again without paying", summary.running, out)
+  end
+  if summary.undelivered > 0 then
+    say("%d paid result(s) not downloaded yet (see hh show %s); hh resume %s downloads them without paying again",
+      summary.undelivered, out, out)
+  end
+  if summary.unknown > 0 then
+    say("%d job(s) have an unknown submission outcome and may have been billed; see hh show %s, and resubmit "
+      .. "with --resubmit-unknown if you accept paying twice", summary.unknown, out)
+  end
+end
+
 function M.run(argv)
   local opts, path = parse(RUN, "run", argv)
   if not opts then return path end
-  local width
+  local width, budget
   if opts.concurrency then
     local n, err = args.number(opts, "concurrency", 1, 4096)
     if not n then say("run: %s", err) return EXIT.usage end
     width = math.tointeger(n)
+  end
+  if opts.budget then
+    local n, err = args.number(opts, "budget", 0, 1e15)
+    if not n then say("run: %s", err) return EXIT.usage end
+    budget = math.floor(n)
   end
   local r, jobs, min, worst = prepared(path, opts)
   if not r then return jobs end
@@ -316,49 +347,54 @@ function M.run(argv)
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
   local out = opts.out or ("runs/" .. r.name)
-  if not opts.quiet and not opts.json then
-    say("%s: %s, %d credits (up to %d with reruns) into %s", path, counts(r, jobs), min, worst, out)
-  end
-  local progress = require("hh.progress").new({ json = opts.json, quiet = opts.quiet, total = #jobs, budget = r.budget })
+  local progress = require("hh.progress").new({ json = opts.json, quiet = opts.quiet, total = #jobs,
+                                                budget = budget or r.budget })
   local emit = function(kind, rec)
     if kind == "final" then progress:finished(rec and rec.state or "failed") else progress:event(kind, rec) end
   end
-  local records, summary, err
-  local failed, aborted, interrupts = core.run(function()
+  local records, summary, err, why
+  local state = {}
+  local function started(ctx)
+    progress.spent = ctx.committed
+    if opts.quiet or opts.json then return end
+    local l = ctx.ledger
+    say("%s: %s, %d credits (up to %d with reruns) into %s%s", path, counts(r, jobs), min, worst, out,
+      (l.charged + l.possibly) > 0 and string.format(" (already charged %d%s)", l.charged,
+        l.possibly > 0 and string.format(", possibly %d more", l.possibly) or "") or "")
+  end
+  local failed, aborted, interrupts, signal = core.run(function()
     local running = true
     if progress.mode == "tty" then
       hh.spawn(function() while running do progress:draw() hh.sleep(1) end end)
     end
-    records, summary = require("hh.engine").run(r, jobs, {
+    records, summary, why = require("hh.engine").run(r, jobs, {
       out = out, concurrency = width, emit = emit, fresh = opts.fresh, resubmit_unknown = opts["resubmit-unknown"],
       retry_failed = opts["retry-failed"], recipe_path = M.absolute(path), recipe_hash = M.file_hash(path),
+      budget = budget, state = state, started = started,
     })
     if not records then err = summary end
     running = false
   end)
   progress:close()
-  if err then say("%s", err) return EXIT.failed end
-  if aborted then return EXIT.interrupted end
+  local resume_line = string.format("hh: interrupted; nothing paid for is lost. Continue with: hh run %s%s  (or: hh resume %s)\n",
+    path, opts.out and (" --out " .. opts.out) or "", out)
+  if aborted then
+    -- A second Ctrl-C left the jobs where they were; the journal has every step.
+    if state.journal then require("hh.engine").finish(state.journal) end
+    io.stderr:write(resume_line)
+    return signal_exit(signal)
+  end
+  if err then say("%s", err) return why == "budget" and EXIT.refused or EXIT.failed end
   if not summary then return EXIT.error end
   local reported, rerr = require("hh.report").write(out)
   if not reported then say("cannot write the report: %s", rerr) end
-  local print = opts.json and function(text) io.stderr:write(text, "\n") end or print
-  print(string.format("%s: %d done (%d already), %d failed, %d unknown, %d skipped, %d reruns; %d credits this run; %s/manifest.jsonl",
-    r.name, summary.done, summary.cached or 0, summary.failed, summary.unknown, summary.skipped, summary.reruns,
-    summary.credits, out))
-  if interrupts > 0 then
-    io.stderr:write(string.format("hh: interrupted; nothing paid for is lost. Continue with: hh run %s%s  (or: hh resume %s)\n",
-      path, opts.out and (" --out " .. opts.out) or "", out))
-  end
-  if summary.unknown > 0 then
-    io.stderr:write(string.format("hh: %d job(s) have an unknown submission outcome and may have been billed; "
-      .. "see hh show %s, and resubmit with --resubmit-unknown if you accept paying twice\n", summary.unknown, out))
-  end
+  report_end(r, out, summary, opts.json and function(text) io.stderr:write(text, "\n") end or print)
+  if interrupts > 0 then io.stderr:write(resume_line) end
   if failed > 0 then return EXIT.error end
-  if interrupts > 0 then return EXIT.interrupted end
+  if interrupts > 0 then return signal_exit(signal) end
   local stopped = core.stopped()
   if stopped and not stopped:find("^the journal") then return EXIT.refused end
-  if summary.failed + summary.unknown + summary.skipped > 0 then return EXIT.failed end
+  if summary.failed + summary.unknown + summary.skipped + summary.pending > 0 then return EXIT.failed end
   return EXIT.ok
 end
 
@@ -400,44 +436,79 @@ function M.resume(argv)
   local run_argv = { [0] = argv[0], "run", recipe_path, "--out", dir }
   if opts.concurrency then run_argv[#run_argv + 1] = "--concurrency" run_argv[#run_argv + 1] = opts.concurrency end
   if opts["resubmit-unknown"] then run_argv[#run_argv + 1] = "--resubmit-unknown" end
+  if opts.budget then run_argv[#run_argv + 1] = "--budget" run_argv[#run_argv + 1] = opts.budget end
   if opts.quiet then run_argv[#run_argv + 1] = "--quiet" end
   return M.run(run_argv)
+end
+
+-- How long ago, in words.
+local function ago(seconds)
+  if seconds < 120 then return string.format("%d s", seconds) end
+  if seconds < 7200 then return string.format("%d min", seconds // 60) end
+  return string.format("%d h", seconds // 3600)
+end
+
+local function show_rows(rows, fmt_row)
+  for i, row in ipairs(rows) do
+    if i > 5 then print(string.format("    ... and %d more", #rows - 5)) break end
+    print("    " .. fmt_row(row))
+  end
 end
 
 function M.show(argv)
   local opts, dir, journal = open_run(SHOW, "show", argv)
   if not opts then return dir end
   local s = journal:summary()
-  local name, recipe_path = journal:meta("name"), journal:meta("recipe")
+  local name, recipe_path, budget = journal:meta("name"), journal:meta("recipe"), tonumber(journal:meta("budget") or "")
   journal:close()
+  local l = s.ledger
   if opts.json then
     local out = { dir = dir, name = name, recipe = recipe_path, jobs = s.jobs, states = s.states,
-                  credits = { planned = s.credits_planned, spent = s.credits_spent }, failures = {}, unknown = {} }
+                  credits = { estimated = s.credits_planned, charged = l.charged, possibly_charged = l.possibly,
+                              budget = budget, tasks = l.tasks, reported = l.reported,
+                              planned = s.credits_planned, spent = s.credits_spent },
+                  failures = {}, unknown = {}, running = {}, undelivered = {} }
     for class, rows in pairs(s.failures) do
       out.failures[class] = {}
       for _, row in ipairs(rows) do table.insert(out.failures[class], { job = row.id, task_id = row.task_id, error = row.error }) end
     end
     for _, row in ipairs(s.unknown) do table.insert(out.unknown, { job = row.id, credits = row.credits, key = row.idempotency_key }) end
+    for _, row in ipairs(s.running) do table.insert(out.running, { job = row.id, task_id = row.task_id, error = row.error }) end
+    for _, row in ipairs(s.undelivered) do
+      table.insert(out.undelivered, { job = row.id, task_id = row.task_id, error = row.error, finished_at = row.finished_at })
+    end
     io.stdout:write(require("hh.json").encode(out), "\n")
     return EXIT.ok
   end
   print(string.format("%s: %s (recipe %s)", dir, name or "?", recipe_path or "?"))
   local states = {}
-  for _, st in ipairs({ "done", "failed", "unknown", "submitting", "submitted", "skipped", "new" }) do
+  for _, st in ipairs({ "done", "failed", "unknown", "submitting", "submitted", "succeeded", "skipped", "new" }) do
     if s.states[st] then states[#states + 1] = string.format("%d %s", s.states[st], st) end
   end
   print(string.format("  %d jobs: %s", s.jobs, table.concat(states, ", ")))
-  print(string.format("  credits: %d estimated for every job, %d spent (submissions accepted or possibly accepted)",
-    s.credits_planned, s.credits_spent))
+  print(string.format("  credits: %d estimated for these jobs; this directory charged %d (%d tasks, %d at the host's word), "
+    .. "possibly charged %d (%d unknown outcomes)%s", s.credits_planned, l.charged, l.tasks, l.reported, l.possibly,
+    l.unknown_attempts, budget and string.format("; budget %d", budget) or ""))
+  if #s.undelivered > 0 then
+    print(string.format("  pending delivery: %d (paid; hh resume downloads them without paying again)", #s.undelivered))
+    local ttl = require("hh").profile().result_ttl
+    show_rows(s.undelivered, function(row)
+      local age = math.floor(os.time() - (row.finished_at or row.submitted_at or os.time()))
+      local expiry = ttl and age > ttl and string.format(" [may have expired: it finished %s ago; hosts keep results "
+        .. "about %s]", ago(age), ago(ttl)) or ""
+      return string.format("%s %s: %s%s", row.id, row.task_id or "", short(row.error or "", 100), expiry)
+    end)
+  end
+  if #s.running > 0 then
+    print(string.format("  still running: %d (hh resume polls them again)", #s.running))
+    show_rows(s.running, function(row) return string.format("%s %s: %s", row.id, row.task_id or "", short(row.error or "", 100)) end)
+  end
   local classes = {}
   for class in pairs(s.failures) do classes[#classes + 1] = class end
   table.sort(classes)
   for _, class in ipairs(classes) do
     print(string.format("  failed (%s): %d", class, #s.failures[class]))
-    for i, row in ipairs(s.failures[class]) do
-      if i > 5 then print(string.format("    ... and %d more", #s.failures[class] - 5)) break end
-      print(string.format("    %s %s: %s", row.id, row.task_id or "", short(row.error or "", 100)))
-    end
+    show_rows(s.failures[class], function(row) return string.format("%s %s: %s", row.id, row.task_id or "", short(row.error or "", 100)) end)
   end
   if #s.unknown > 0 then
     print(string.format("  unknown outcomes: %d (may have been billed; resubmit with hh run --resubmit-unknown)", #s.unknown))
@@ -464,15 +535,18 @@ function M.runs(argv)
       list[#list + 1] = { dir = dir .. "/" .. n, name = journal:meta("name") or n, jobs = s.jobs,
                           done = s.states.done or 0, failed = s.states.failed or 0,
                           unknown = (s.states.unknown or 0) + (s.states.submitting or 0),
-                          pending = (s.states.new or 0) + (s.states.submitted or 0) + (s.states.skipped or 0),
-                          spent = s.credits_spent }
+                          pending = (s.states.new or 0) + (s.states.submitted or 0) + (s.states.succeeded or 0)
+                            + (s.states.skipped or 0),
+                          charged = s.credits_charged, possibly = s.credits_possibly, spent = s.credits_spent }
       journal:close()
     end
   end
   if opts.json then io.stdout:write(require("hh.json").encode(list), "\n") return EXIT.ok end
-  print(string.format("%-30s %6s %6s %6s %7s %7s %9s", "run", "jobs", "done", "failed", "unknown", "pending", "credits"))
+  print(string.format("%-30s %6s %6s %6s %7s %7s %9s %9s", "run", "jobs", "done", "failed", "unknown", "pending",
+    "charged", "possibly"))
   for _, r in ipairs(list) do
-    print(string.format("%-30s %6d %6d %6d %7d %7d %9d", short(r.dir, 30), r.jobs, r.done, r.failed, r.unknown, r.pending, r.spent))
+    print(string.format("%-30s %6d %6d %6d %7d %7d %9d %9d", short(r.dir, 30), r.jobs, r.done, r.failed, r.unknown,
+      r.pending, r.charged, r.possibly))
   end
   return EXIT.ok
 end

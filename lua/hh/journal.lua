@@ -1,6 +1,9 @@
 -- hh.journal: the run directory's SQLite journal. Every paid step is
 -- recorded: the intent to submit a job before its first byte is sent, the
 -- task id the moment it arrives, then the outcome, the file and its sha256.
+-- Each submission attempt keeps hh's estimate and what the host reported it
+-- charged, so the directory's spending is known exactly: charged (tasks the
+-- host accepted), possibly charged (sent, outcome unknown), never guessed.
 -- WAL with synchronous=FULL: a committed step survives a crash or a power
 -- cut (NORMAL could lose the last commits on power loss). One lock per run
 -- directory keeps a second hh out.
@@ -14,7 +17,7 @@ local Journal = {}
 Journal.__index = Journal
 
 M.FILE = "journal.db"
-M.SCHEMA_VERSION = 1
+M.SCHEMA_VERSION = 2
 
 local SCHEMA = [[
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -27,7 +30,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   output TEXT,              -- file name below the run directory
   credits INTEGER,          -- from the price table
   rerun_of TEXT, rerun_rule INTEGER,
-  state TEXT NOT NULL,      -- new submitting submitted done failed unknown skipped
+  state TEXT NOT NULL,      -- new submitting submitted succeeded done failed unknown skipped
   class TEXT, error TEXT, failure_class TEXT,
   task_id TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
@@ -42,12 +45,35 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS attempts (
   job TEXT NOT NULL, n INTEGER NOT NULL,
-  idempotency_key TEXT, started_at REAL, outcome TEXT, task_id TEXT, error TEXT,
+  idempotency_key TEXT, started_at REAL,
+  outcome TEXT,             -- sending accepted unknown refused not_sent retried
+  task_id TEXT, error TEXT,
+  credits INTEGER,          -- hh's estimate when it was sent
+  charged INTEGER,          -- what the host reported it charged; NULL when it never said
+  run INTEGER,              -- which run of the directory sent it (meta "runs")
   PRIMARY KEY (job, n)
 );
+CREATE INDEX IF NOT EXISTS attempts_task ON attempts(task_id);
 ]]
 
-local function now() return os.time() end
+-- Format 1 (before the attempts' credits): the columns, the estimate each
+-- attempt was sent with, and the states a paid task is really in. In format 1
+-- every HTTP retry of a submission was an attempt of its own: those before
+-- the accepted one were provably not billed. A download that failed after
+-- the task succeeded was "failed"; it is pending delivery.
+local MIGRATE_1 = [[
+ALTER TABLE attempts ADD COLUMN credits INTEGER;
+ALTER TABLE attempts ADD COLUMN charged INTEGER;
+ALTER TABLE attempts ADD COLUMN run INTEGER;
+UPDATE attempts SET credits = (SELECT credits FROM jobs WHERE jobs.id = attempts.job), run = 0;
+UPDATE attempts SET outcome = 'retried' WHERE outcome = 'sending' AND EXISTS (SELECT 1 FROM attempts a
+  WHERE a.job = attempts.job AND a.n > attempts.n AND a.outcome = 'accepted');
+UPDATE jobs SET state = 'succeeded' WHERE state = 'failed' AND task_id IS NOT NULL
+  AND class IN ('download', 'bad_url', 'no_url', 'too_large', 'bad_file');
+UPDATE jobs SET state = 'submitted' WHERE state = 'failed' AND task_id IS NOT NULL AND class IN ('transport', 'timeout');
+]]
+
+local function now() return require("hh.core").wall() end
 
 -- Opens (creating) the journal of a run directory and takes its lock.
 -- nil, message when another hh holds the run.
@@ -70,10 +96,15 @@ function M.open(dir, opts)
   end)
   if not ok2 then db:close() lock:release() return nil, tostring(serr) end
   local j = setmetatable({ db = db, lock = lock, dir = dir }, Journal)
-  local v = j:meta("schema")
-  if v and tonumber(v) ~= M.SCHEMA_VERSION then
+  local v = tonumber(j:meta("schema") or "")
+  if v and v > M.SCHEMA_VERSION then
     j:close()
-    return nil, string.format("%s/%s is a journal of format %s; this hh reads format %d", dir, M.FILE, v, M.SCHEMA_VERSION)
+    return nil, string.format("%s/%s is a journal of format %d; this hh reads formats up to %d", dir, M.FILE, v,
+      M.SCHEMA_VERSION)
+  end
+  if v == 1 then
+    local ok3, merr = pcall(j.transaction, j, function() db:exec(MIGRATE_1) end)
+    if not ok3 then j:close() return nil, "cannot update the journal: " .. tostring(merr) end
   end
   j:set_meta("schema", tostring(M.SCHEMA_VERSION))
   -- This directory's own identity: two runs of one recipe share a name and
@@ -83,7 +114,9 @@ function M.open(dir, opts)
   return j
 end
 
--- Reads a journal without taking the lock (hh plan, hh show, hh runs).
+-- Reads a journal without taking the lock (hh plan, hh show, hh runs). A
+-- journal of an older format is brought up to date first when no hh holds
+-- it (one that does has already done so).
 function M.read(dir)
   local path = dir .. "/" .. M.FILE
   if not fs.size(path) then return nil end
@@ -91,7 +124,16 @@ function M.read(dir)
   if not db then return nil, err end
   local ok, e = pcall(db.exec, db, "PRAGMA busy_timeout=5000;")
   if not ok then db:close() return nil, tostring(e) end
-  return setmetatable({ db = db, dir = dir, readonly = true }, Journal)
+  local j = setmetatable({ db = db, dir = dir, readonly = true }, Journal)
+  local okv, v = pcall(j.meta, j, "schema")
+  if okv and tonumber(v or "") == 1 then
+    db:close()
+    local w, werr = M.open(dir)
+    if not w then return nil, werr end
+    w:close()
+    return M.read(dir)
+  end
+  return j
 end
 
 function Journal:close()
@@ -117,6 +159,13 @@ function Journal:all()
 end
 
 -- The jobs of the recipe as last run, with their reruns.
+-- Render times of tasks done in earlier runs (submission to file), newest
+-- first, by kind of request: they seed the polling model of a resumed run.
+function Journal:render_times(limit)
+  return self.db:rows([[SELECT params, finished_at - submitted_at AS seconds FROM jobs WHERE state = 'done'
+    AND finished_at > submitted_at ORDER BY finished_at DESC LIMIT ?]], limit or 2000)
+end
+
 function Journal:current()
   return self.db:rows([[SELECT * FROM jobs WHERE in_plan = 1
     OR rerun_of IN (SELECT id FROM jobs WHERE in_plan = 1) ORDER BY idx, (rerun_of IS NOT NULL), id]])
@@ -164,29 +213,54 @@ function Journal:transaction(fn, ...)
   return res
 end
 
+-- A new run of the directory: its number, for the attempts it makes.
+function Journal:begin_run()
+  local n = tonumber(self:meta("runs") or "0") + 1
+  self:set_meta("runs", tostring(n))
+  self.run = n
+  return n
+end
+
 function Journal:intent(job, key)
   return self:transaction(function()
     if not self:get(job.id) then self:plan_one(job) end
     self.db:run([[UPDATE jobs SET state = 'submitting', attempts = attempts + 1, idempotency_key = ?,
         error = NULL, class = NULL, updated_at = ? WHERE id = ?]], key, now(), job.id)
     local n = self.db:rows("SELECT attempts FROM jobs WHERE id = ?", job.id)[1].attempts
-    self.db:run("INSERT OR REPLACE INTO attempts(job, n, idempotency_key, started_at, outcome) VALUES (?, ?, ?, ?, 'sending')",
-      job.id, n, key, now())
+    self.db:run([[INSERT OR REPLACE INTO attempts(job, n, idempotency_key, started_at, outcome, credits, run)
+        VALUES (?, ?, ?, ?, 'sending', ?, ?)]], job.id, n, key, now(), job.credits, self.run or 0)
     return n
   end)
 end
 
--- The task id, the moment it arrives.
-function Journal:submitted(id, n, task_id)
-  self:transaction(function()
+-- The task id, the moment it arrives. `idempotent`: the host honours
+-- Idempotency-Key, so earlier attempts with this key that never got an
+-- answer were this very task, not another charge.
+-- Returns the credits of those earlier attempts, no longer possibly charged.
+local SAME_KEY = [[job = ? AND n < ? AND outcome IN ('sending', 'unknown')
+  AND idempotency_key = (SELECT idempotency_key FROM attempts WHERE job = ? AND n = ?)]]
+function Journal:submitted(id, n, task_id, idempotent)
+  return self:transaction(function()
     self.db:run("UPDATE jobs SET state = 'submitted', task_id = ?, submitted_at = ?, updated_at = ? WHERE id = ?",
       task_id, now(), now(), id)
     self.db:run("UPDATE attempts SET outcome = 'accepted', task_id = ? WHERE job = ? AND n = ?", task_id, id, n)
+    if not idempotent then return 0 end
+    local released = self.db:rows("SELECT coalesce(sum(credits), 0) AS c FROM attempts WHERE " .. SAME_KEY,
+      id, n, id, n)[1].c
+    self.db:run("UPDATE attempts SET outcome = 'same_task', task_id = ? WHERE " .. SAME_KEY, task_id, id, n, id, n)
+    return released
   end)
 end
 
+-- How an attempt ended when no task id came back: unknown (possibly
+-- billed), refused (the host said no) or not_sent.
 function Journal:attempt_outcome(id, n, outcome, err)
   self.db:run("UPDATE attempts SET outcome = ?, error = ? WHERE job = ? AND n = ?", outcome, err, id, n)
+end
+
+-- What the host says it charged for a task (its status answers).
+function Journal:set_charged(task_id, charged)
+  self.db:run("UPDATE attempts SET charged = ? WHERE task_id = ? AND outcome = 'accepted'", charged, task_id)
 end
 
 -- A final or paused state with what is known of it.
@@ -195,34 +269,77 @@ function Journal:finish(id, state, f)
   self.db:run([[UPDATE jobs SET state = ?, class = ?, error = ?, failure_class = ?, file = ?, bytes = ?, sha256 = ?,
       polls = ?, seconds = ?, finished_at = ?, updated_at = ? WHERE id = ?]],
     state, f.class, f.error, f.failure_class, f.file, f.bytes, f.sha256, f.polls, f.seconds,
-    (state == "done" or state == "failed") and now() or nil, now(), id)
+    (state == "done" or state == "failed" or state == "succeeded") and (f.finished_at or now()) or nil, now(), id)
 end
 
--- Counts by state and credits (estimated for all, spent for submitted ones).
+-- The directory's money: credits charged (each accepted task once, at the
+-- host's word, else hh's estimate), possibly charged (attempts sent whose
+-- outcome is unknown), and how many of each. With `run`, only what that
+-- run of the directory sent.
+local LEDGER_CHARGED = [[SELECT count(*) AS tasks, coalesce(sum(c), 0) AS credits,
+    coalesce(sum(reported), 0) AS reported FROM (SELECT task_id, min(run) AS first_run,
+    max(coalesce(charged, credits, 0)) AS c, max(charged IS NOT NULL) AS reported
+    FROM attempts WHERE outcome = 'accepted' AND task_id IS NOT NULL GROUP BY task_id)]]
+local LEDGER_POSSIBLY = [[SELECT count(*) AS attempts, coalesce(sum(credits), 0) AS credits FROM attempts
+    WHERE outcome IN ('sending', 'unknown')]]
+function Journal:ledger(run)
+  local charged, possibly
+  if run then
+    charged = self.db:rows(LEDGER_CHARGED .. " WHERE first_run = ?", run)[1]
+    possibly = self.db:rows(LEDGER_POSSIBLY .. " AND run = ?", run)[1]
+  else
+    charged = self.db:rows(LEDGER_CHARGED)[1]
+    possibly = self.db:rows(LEDGER_POSSIBLY)[1]
+  end
+  return { charged = charged.credits, tasks = charged.tasks, reported = charged.reported,
+           possibly = possibly.credits, unknown_attempts = possibly.attempts }
+end
+
+-- Counts by state, credits (estimated for the recipe's jobs; charged and
+-- possibly charged for the whole directory), failures by class, unknown
+-- outcomes and pending tasks.
 function Journal:summary()
-  local s = { states = {}, jobs = 0, credits_planned = 0, credits_spent = 0, failures = {}, unknown = {} }
+  local s = { states = {}, jobs = 0, credits_planned = 0, failures = {}, unknown = {}, running = {}, undelivered = {} }
   for _, row in ipairs(self:current()) do
     s.jobs = s.jobs + 1
     s.states[row.state] = (s.states[row.state] or 0) + 1
     s.credits_planned = s.credits_planned + (row.credits or 0)
-    if row.task_id or row.state == "unknown" or row.state == "submitting" then
-      s.credits_spent = s.credits_spent + (row.credits or 0)
-    end
     if row.state == "failed" then
       local c = row.failure_class or row.class or "failed"
       s.failures[c] = s.failures[c] or {}
       table.insert(s.failures[c], row)
     elseif row.state == "unknown" or row.state == "submitting" then
       table.insert(s.unknown, row)
+    elseif row.state == "submitted" then
+      table.insert(s.running, row)
+    elseif row.state == "succeeded" then
+      table.insert(s.undelivered, row)
     end
   end
+  s.ledger = self:ledger()
+  s.credits_charged, s.credits_possibly = s.ledger.charged, s.ledger.possibly
+  s.credits_spent = s.credits_charged + s.credits_possibly
   return s
 end
 
 -- manifest.jsonl: one line a job, written atomically.
+-- Each job's charged and possibly charged credits, by job id.
+function Journal:job_charges()
+  local by = {}
+  for _, r in ipairs(self.db:rows([[SELECT job,
+      sum(CASE WHEN outcome = 'accepted' THEN coalesce(charged, credits, 0) ELSE 0 END) AS charged,
+      sum(CASE WHEN outcome IN ('sending', 'unknown') THEN coalesce(credits, 0) ELSE 0 END) AS possibly
+      FROM attempts GROUP BY job]])) do
+    by[r.job] = r
+  end
+  return by
+end
+
 function Journal:write_manifest()
   local lines = {}
+  local charges = self:job_charges()
   for _, row in ipairs(self:current()) do
+    local c = charges[row.id] or {}
     local rec = {
       job = row.id, cell = row.cell, variant = row.variant, sample = row.sample,
       cell_values = row.cell_values and row.cell_values ~= "[]" and json.decode(row.cell_values) or json.object(),
@@ -232,6 +349,7 @@ function Journal:write_manifest()
       attempts = row.attempts, file = row.file, bytes = row.bytes, sha256 = row.sha256,
       polls = row.polls, seconds = row.seconds, submitted_at = row.submitted_at, finished_at = row.finished_at,
       rerun_of = row.rerun_of, rerun_rule = row.rerun_rule,
+      charged = c.charged or 0, possibly_charged = c.possibly or 0,
     }
     lines[#lines + 1] = json.encode(rec)
   end

@@ -20,6 +20,8 @@ M.happyhorse = {
   status = { "data", "status" },
   result_urls = { "data", "response", "resultUrls" },
   error = { "data", "error_message" },
+  charged = { "data", "consumed_credits" }, -- what the host says a task cost, when it says
+  result_ttl = 24 * 3600, -- seconds a host is assumed to keep a finished task (not documented)
   words = {
     IN_PROGRESS = "running",
     SUCCESS = "succeeded", COMPLETED = "succeeded",
@@ -194,6 +196,10 @@ function M.new(base, overrides)
     local result = setmetatable({ ok = status == "succeeded", status = status, word = word, task_id = id,
                      url = type(url) == "string" and url or nil, answer = out.answer }, Result)
     if message ~= nil then result.error = tostring(message) end
+    local charged = p.charged and dig(body, p.charged)
+    if math.type(charged) == "integer" or (type(charged) == "number" and charged == math.floor(charged)) then
+      result.charged = math.tointeger(charged)
+    end
     if status == "failed" or status == "cancelled" then
       result.failure_class = M.failure_class(message)
     end

@@ -13,7 +13,7 @@ Progress.__index = Progress
 
 local EVENT_NAMES = {
   submitted = "submitted", downloaded = "downloaded", failed = "failed", rerun = "rerun",
-  unknown = "unknown", cached = "cached", resumed = "resumed", succeeded = "succeeded",
+  unknown = "unknown", cached = "cached", resumed = "resumed", succeeded = "succeeded", pending = "pending",
 }
 
 function M.new(opts)
@@ -21,7 +21,7 @@ function M.new(opts)
     mode = opts.json and "json" or opts.quiet and "quiet" or (fs.isatty(2) and "tty" or "lines"),
     color = os.getenv("NO_COLOR") == nil or os.getenv("NO_COLOR") == "",
     total = opts.total or 0, budget = opts.budget, started = require("hh").now(),
-    counts = { done = 0, failed = 0, unknown = 0, skipped = 0, cached = 0, running = 0, reruns = 0 },
+    counts = { done = 0, failed = 0, unknown = 0, skipped = 0, pending = 0, cached = 0, running = 0, reruns = 0 },
     spent = opts.spent or 0, last_failure = nil, drawn = false,
   }, Progress)
   return p
@@ -40,7 +40,7 @@ end
 
 function Progress:line()
   local c = self.counts
-  local finished = c.done + c.failed + c.unknown + c.skipped
+  local finished = c.done + c.failed + c.unknown + c.skipped + c.pending
   local parts = {
     string.format("%d/%d", finished, self.total),
     paint(self, "32", c.done .. " done") .. (c.cached > 0 and string.format(" (%d cached)", c.cached) or ""),
@@ -49,6 +49,7 @@ function Progress:line()
   if c.failed > 0 then parts[#parts + 1] = paint(self, "31", c.failed .. " failed") end
   if c.unknown > 0 then parts[#parts + 1] = paint(self, "33", c.unknown .. " unknown") end
   if c.skipped > 0 then parts[#parts + 1] = c.skipped .. " skipped" end
+  if c.pending > 0 then parts[#parts + 1] = paint(self, "33", c.pending .. " pending") end
   if c.reruns > 0 then parts[#parts + 1] = c.reruns .. " reruns" end
   parts[#parts + 1] = self.budget and string.format("%d/%d credits", self.spent, math.floor(self.budget))
     or string.format("%d credits", self.spent)
@@ -80,11 +81,11 @@ function Progress:event(kind, rec)
     c.running = c.running + 1
   elseif kind == "downloaded" then
     c.running = math.max(0, c.running - 1)
-  elseif kind == "failed" then
+  elseif kind == "failed" or kind == "pending" then
     if rec.task_id then c.running = math.max(0, c.running - 1) end
     self.last_failure = string.format("%s: %s", rec.job, tostring(rec.error or rec.class or "?"):sub(1, 80))
   elseif kind == "unknown" then
-    self.spent = self.spent + (rec.credits or 0)
+    if rec.sent_now then self.spent = self.spent + (rec.credits or 0) end
   elseif kind == "rerun" then
     c.reruns = c.reruns + 1
   elseif kind == "cached" then
@@ -106,6 +107,7 @@ function Progress:event(kind, rec)
     elseif kind == "downloaded" then text = string.format("done       %s -> %s", rec.job, rec.file)
     elseif kind == "failed" then text = string.format("failed     %s: %s", rec.job, rec.error or rec.class or "?")
     elseif kind == "unknown" then text = string.format("unknown    %s: %s", rec.job, rec.error or "")
+    elseif kind == "pending" then text = string.format("pending    %s %s: %s", rec.job, rec.task_id or "", rec.error or "")
     elseif kind == "rerun" then text = string.format("rerun      %s of %s (rule %d)", rec.job, rec.rerun_of, rec.rule)
     elseif kind == "resumed" then text = string.format("resumed    %s %s", rec.job, rec.task_id or "")
     end
@@ -120,7 +122,8 @@ function Progress:finished(state)
   if state == "done" then c.done = c.done + 1
   elseif state == "failed" then c.failed = c.failed + 1
   elseif state == "unknown" then c.unknown = c.unknown + 1
-  elseif state == "skipped" then c.skipped = c.skipped + 1 end
+  elseif state == "skipped" then c.skipped = c.skipped + 1
+  elseif state == "submitted" or state == "succeeded" then c.pending = c.pending + 1 end
   if self.mode == "json" then
     local line = {}
     for k, v in pairs(c) do line[k] = v end

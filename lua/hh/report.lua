@@ -160,7 +160,7 @@ local function render_summary(data, failures)
   add("<dt>jobs</dt><dd>", e(s.jobs), ": ", table.concat(states, " "), "</dd>\n")
   add("<dt>credits</dt><dd>", e(s.credits_planned), " estimated, ", e(s.credits_spent), " spent</dd>\n")
   add("<dt>time</dt><dd>", e(fmt_seconds(s.elapsed)),
-    s.started_at and (" <small>from " .. e(os.date("!%Y-%m-%d %H:%M:%S", s.started_at)) .. " UTC</small>") or "", "</dd>\n")
+    s.started_at and (" <small>from " .. e(os.date("!%Y-%m-%d %H:%M:%S", math.floor(s.started_at))) .. " UTC</small>") or "", "</dd>\n")
   add("<dt>votes</dt><dd>", e(#data.votes), " in votes.jsonl</dd>\n</dl>\n")
   add('<section id="failures" class="view">\n<h2>Not done: ', e(#failures), "</h2>\n")
   if #failures > 0 then
