@@ -21,9 +21,7 @@ soak_defaults() {
     SOAK_PALETTE=${SOAK_PALETTE:-8}       # distinct clips: few encodes
     SOAK_REFUND=${SOAK_REFUND:-1}         # the sim does not bill failed tasks
     SOAK_ROUND_TIMEOUT=${SOAK_ROUND_TIMEOUT:-1800}
-    # The longest wait before a kill: about the time a few hundred jobs take,
-    # so the kills land all through the run.
-    SOAK_KILL_MAX=${SOAK_KILL_MAX:-$(awk -v n="$SOAK_JOBS" 'BEGIN { m = n / 150; print (m < 1.5 ? 1.5 : m) }')}
+    SOAK_KILL_MAX=${SOAK_KILL_MAX:-120}   # seconds: a run not killed at its point yet is killed then
     SOAK_FAULTS=${SOAK_FAULTS:-$("$HH_BUILD/hh-sim" --list-faults | awk '{ print $1 }' | tr '\n' ' ')}
     RANDOM=$SOAK_SEED
 }
@@ -78,24 +76,42 @@ soak_hh() {
     timeout -s KILL "$SOAK_ROUND_TIMEOUT" "$HH" "$@" >> "$SOAK_LOG" 2>&1
 }
 
-# soak_storm RECIPE DIR: SOAK_KILLS runs each killed with -9 after a random
-# delay; then resumes until nothing is pending, no resume makes progress, or
-# SOAK_ROUNDS; then one run with --resubmit-unknown (safe here: the sim
-# honours Idempotency-Key, so a resend finds the billed task). Before that last run the
-# journal and manifest are copied (SOAK_WORK/before.db, before.jsonl): what a
-# run without --resubmit-unknown left of the unknown outcomes.
+# soak_progress DIR: jobs past their submission: with a task id, or final.
+soak_progress() {
+    [ -f "$1/journal.db" ] || { echo 0; return; }
+    sqlite3 -cmd ".timeout 2000" "$1/journal.db" \
+        "SELECT count(*) FROM jobs WHERE task_id IS NOT NULL OR state IN ('done', 'failed', 'unknown')" 2>/dev/null || echo 0
+}
+
+# soak_storm RECIPE DIR: SOAK_KILLS runs each killed with -9 at a random
+# point of the work: the i-th once progress passes a point drawn at random in
+# the i-th of SOAK_KILLS equal slices of the jobs (so the kills land all
+# through the run whatever the machine's speed), a random moment after the
+# journal shows it, or after SOAK_KILL_MAX seconds; then resumes until
+# nothing is pending, no resume makes progress, or SOAK_ROUNDS; then one run
+# with --resubmit-unknown (safe here: the sim honours Idempotency-Key, so a
+# resend finds the billed task). Before that last run the journal and the
+# manifest are copied (SOAK_WORK/before.db, before.jsonl): what runs without
+# --resubmit-unknown left of the unknown outcomes.
 soak_storm() {
-    local recipe=$1 dir=$2 i pid delay
-    SOAK_STRUCK=0 SOAK_RESUMES=0
+    local recipe=$1 dir=$2 i pid target started
+    SOAK_STRUCK=0 SOAK_RESUMES=0 SOAK_KILLED_AT=
     SOAK_T0=$(soak_now)
     for i in $(seq "$SOAK_KILLS"); do
-        delay=$(awk -v r="$RANDOM" -v m="$SOAK_KILL_MAX" 'BEGIN { printf "%.2f", 0.3 + (m - 0.3) * r / 32767 }')
+        target=$(awk -v r="$RANDOM" -v i="$i" -v k="$SOAK_KILLS" -v n="$SOAK_JOBS" \
+            'BEGIN { printf "%d", n * (i - 1 + r / 32768) / k }')
         "$HH" run "$recipe" --out "$dir" -q >> "$SOAK_LOG" 2>&1 &
         pid=$!
-        sleep "$delay"
+        started=$(soak_now)
+        while kill -0 "$pid" 2>/dev/null && [ "$(soak_progress "$dir")" -lt "$target" ] &&
+            [ "$(soak_since "$started" | cut -d. -f1)" -lt "$SOAK_KILL_MAX" ]; do
+            sleep 0.1
+        done
+        sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
         if kill -9 "$pid" 2>/dev/null; then SOAK_STRUCK=$((SOAK_STRUCK + 1)); fi
         wait "$pid" 2>/dev/null
-        echo "soak: kill $i after ${delay}s" >> "$SOAK_LOG"
+        SOAK_KILLED_AT="$SOAK_KILLED_AT $(soak_progress "$dir")"
+        echo "soak: kill $i at $target jobs past submission (after $(soak_since "$started")s)" >> "$SOAK_LOG"
     done
     SOAK_T_KILLS=$(soak_since "$SOAK_T0")
     # The first resume always runs: it writes the manifest a killed run did not.
@@ -184,7 +200,8 @@ EOF
 # soak_reconcile DIR: the seven properties, one TAP line each, then the
 # summary table. Sets SOAK_FAILED to the number of properties that failed.
 soak_reconcile() {
-    local dir=$1 n
+    local dir=$1 t0
+    t0=$(soak_now)
     soak_import "$dir"
     SOAK_FAILED=0
     local before_failed=$_tap_failed
@@ -303,6 +320,7 @@ soak_reconcile() {
     soak_examples "file" "SELECT j.id, j.file, coalesce(f.sha256, 'no file'), coalesce(j.sha256, '-'), coalesce(t.sha256, '-'), coalesce(m.sha256, '-') $files_bad"
 
     SOAK_FAILED=$((_tap_failed - before_failed))
+    SOAK_CHECK_SECONDS=$(soak_since "$t0")
     soak_summary "$dir"
 }
 
@@ -311,7 +329,7 @@ soak_summary() {
     local w=$SOAK_WORK
     diag "--- soak summary ---"
     diag "$SOAK_JOBS jobs, concurrency $SOAK_CONCURRENCY; $(echo "$SOAK_FAULTS" | wc -w) faults at $SOAK_RATE, seed $SOAK_SEED, time scale $SOAK_TIME_SCALE, refund failed $SOAK_REFUND"
-    diag "$SOAK_KILLS runs killed with -9 ($SOAK_STRUCK struck a live hh) in ${SOAK_T_KILLS}s; $SOAK_RESUMES resumes, pending $SOAK_PENDING_BEFORE; then --resubmit-unknown, pending $SOAK_PENDING_AFTER; ${SOAK_SECONDS}s in all"
+    diag "$SOAK_KILLS runs killed with -9 ($SOAK_STRUCK struck a live hh; jobs past submission at each kill:$SOAK_KILLED_AT) in ${SOAK_T_KILLS}s; $SOAK_RESUMES resumes, pending $SOAK_PENDING_BEFORE; then --resubmit-unknown, pending $SOAK_PENDING_AFTER; ${SOAK_SECONDS}s in all, checked in ${SOAK_CHECK_SECONDS}s"
     diag "ledger: $(jq -r '"\(.accepted) submissions, \(.answered) answered, \(.credits.charged) credits charged, \(.credits.refunded // 0) refunded"' "$w/stats.json"); budget $SOAK_BUDGET"
     diag "ledger outcomes: $(soak_sql "SELECT group_concat(outcome || ' ' || c, ', ') FROM (SELECT t.outcome, count(*) AS c FROM ledger l JOIN tasks t USING (task_id) GROUP BY 1 ORDER BY 2 DESC)")"
     diag "ledger faults: $(soak_sql "SELECT group_concat(coalesce(fault, 'none') || ' ' || c, ', ') FROM (SELECT fault, count(*) AS c FROM ledger GROUP BY 1 ORDER BY 2 DESC)")"

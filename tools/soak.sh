@@ -29,6 +29,6 @@ soak_recipe "$SOAK_WORK/soak.yaml"
 echo "# soak: $SOAK_JOBS jobs, every fault at $SOAK_RATE, $SOAK_KILLS kills, seed $SOAK_SEED; budget $SOAK_BUDGET"
 soak_storm "$SOAK_WORK/soak.yaml" "$run_dir"
 soak_reconcile "$run_dir"
-[ -n "${SOAK_OUT:-}" ] && cp "$SCRATCH/sim.err" "$SOAK_WORK/sim.err"
+[ -n "${SOAK_OUT:-}" ] && cp "$SCRATCH/sim.err" "$SOAK_WORK/sim.err" 2>/dev/null
 stop_sim
 done_testing
