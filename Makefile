@@ -23,7 +23,7 @@ HH_SRC = $(wildcard runtime/*.c)
 HH_OBJ = $(HH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 LUA_SRC = $(sort $(wildcard lua/hh/*.lua))
 
-.PHONY: all test check demo bench sanitize valgrind install clean deps
+.PHONY: all test check demo bench soak sanitize valgrind install clean deps
 
 all: $(BUILD)/hh $(BUILD)/hh-sim
 
@@ -85,6 +85,13 @@ bench:
 	@tools/ensure-deps.sh bench
 	@$(MAKE) --no-print-directory all
 	@tools/bench.sh $(abspath $(BUILD))
+
+# The money reconciliation under a fault storm: SOAK_JOBS (10000), SOAK_RATE
+# (0.05), SOAK_KILLS (10), SOAK_SEED (1); tools/soak.sh says the rest.
+soak:
+	@tools/ensure-deps.sh soak
+	@$(MAKE) --no-print-directory all
+	HH_BUILD=$(abspath $(BUILD)) tools/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -39,7 +39,8 @@ status=0
 is "$status" 0 "--help exits 0"
 like "$(head -n 1 "$SCRATCH/out")" '^usage: hh-sim \[options\]$' "--help prints the usage on stdout"
 is "$(wc -c < "$SCRATCH/err" | tr -d ' ')" 0 "--help writes nothing on stderr"
-for flag in --port --bind --key --key-file --credits --credits-after --rate --rate-burst \
+for flag in --port --bind --key --key-file --credits --credits-after --refund-failed \
+    --ignore-idempotency --rate --rate-burst \
     --retry-after --time-scale --render-sigma --url-ttl --seed --fault --burst-length \
     --slow-seconds --stall-seconds --palette --cache-dir --max-body --list-faults \
     --verbose --help --version; do

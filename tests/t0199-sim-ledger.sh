@@ -2,8 +2,9 @@
 # The /_sim/stats ledger, field by field: requests by endpoint and status,
 # headers seen (lower-case names), Authorization seen per endpoint, every
 # accepted submission (key label, body hash, idempotency key, answered,
-# credits, fault, mode, duration, sound) and the credit totals per key. The
-# key itself appears nowhere.
+# credits, charged, fault, mode, duration, sound) and the credit totals per
+# key. The key itself appears nowhere. (Refunds, consumed_credits and the
+# served files' sha256: t0198.)
 . "$(dirname "$0")/lib.sh"
 OTHER=sk-other-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 printf '%s 5000\n' "$OTHER" > "$SCRATCH/keys"
@@ -56,7 +57,7 @@ is "$(jqc "$stats" '.authorization_seen')" "{\"generate\":3,\"status\":$polls,\"
 
 is "$(jqv "$stats" '.submissions | length')" 2 "two submissions"
 s1=$(jqc "$stats" '.submissions[0]')
-is "$(jqv "$s1" 'keys_unsorted | join(" ")')" "task_id key body_sha256 idempotency_key answered credits fault mode duration sound" \
+is "$(jqv "$s1" 'keys_unsorted | join(" ")')" "task_id key body_sha256 idempotency_key answered credits charged fault mode duration sound" \
     "a submission's fields"
 is "$(jqv "$s1" .task_id)" "$id1" "task_id"
 is "$(jqv "$s1" .key)" key1 "key: the label key1"
@@ -64,6 +65,7 @@ is "$(jqv "$s1" .body_sha256)" "$(sha256sum < "$SCRATCH/body1" | cut -d' ' -f1)"
 is "$(jqv "$s1" .idempotency_key)" led-1 "idempotency_key"
 is "$(jqv "$s1" .answered)" true "answered"
 is "$(jqv "$s1" .credits)" $((54 * 4)) "credits: 4 s pro without sound = 216"
+is "$(jqv "$s1" .charged)" $((54 * 4)) "charged: the same (no refund)"
 is "$(jqv "$s1" .fault)" null "fault: null"
 is "$(jqv "$s1" '[.mode, .duration, .sound] | map(tostring) | join(" ")')" "pro 4 false" "mode, duration, sound"
 s2=$(jqc "$stats" '.submissions[1]')
@@ -75,6 +77,7 @@ is "$(jqv "$s2" .credits)" 180 "180 credits"
 is "$(jqv "$stats" .accepted)" 2 "accepted"
 is "$(jqv "$stats" .answered)" 2 "answered"
 is "$(jqv "$stats" .credits.charged)" 396 "credits.charged = 216 + 180"
+is "$(jqv "$stats" .credits.refunded)" 0 "credits.refunded: nothing without --refund-failed"
 is "$(jqc "$stats" '.credits.keys.key1')" '{"balance":99784,"charged":216,"accepted":1}' "key1's balance, charged, accepted"
 is "$(jqc "$stats" '.credits.keys.key2')" '{"balance":4820,"charged":180,"accepted":1}' "key2's balance, charged, accepted"
 
@@ -91,7 +94,8 @@ is "$(jqv "$stats" '.requests.generate.dropped')" 1 "requests.generate.dropped"
 tasks=$(curl -s "$SIM_URL/_sim/tasks")
 is "$(jqv "$tasks" 'keys_unsorted | join(" ")')" "now tasks" "/_sim/tasks: now and tasks"
 is "$(jqv "$tasks" '.tasks[0] | keys_unsorted | join(" ")')" \
-    "task_id mode duration sound outcome created render ready final_seen polls downloads" "/_sim/tasks: a task's fields"
+    "task_id mode duration sound outcome created render ready final_seen polls downloads idempotency_key charged sha256" \
+    "/_sim/tasks: a task's fields"
 
 # The key never appears, wherever a client looks.
 for endpoint in stats tasks; do

@@ -1,6 +1,6 @@
 #!/bin/sh
 # ensure-deps.sh - installs the Debian packages hh needs for a goal (build,
-# test, demo, bench), saying what it installs; runs apt-get update once first.
+# test, demo, bench, soak), saying what it installs; runs apt-get update once first.
 # Where installing is impossible (not root, no apt-get) it names the packages
 # and exits non-zero. A package provided by an installed one counts as there
 # (a Node.js from elsewhere provides npm, and conflicts with Debian's).
@@ -15,6 +15,7 @@ case "$goal" in
     test) want="$build $runtime jq perl sqlite3 $browser" ;;
     demo) want="$build $runtime" ;;
     bench) want="$build $runtime jq time" ;;
+    soak) want="$build $runtime jq sqlite3" ;;
     valgrind) want="$build $runtime jq perl sqlite3 valgrind" ;;
     *) echo "ensure-deps: unknown goal $goal" >&2; exit 2 ;;
 esac

@@ -5,22 +5,14 @@
 #include "api.h"
 
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
+#include "ledger.h"
 #include "rng.h"
 #include "validate.h"
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
 
 static const char *const outcome_names[] = {"success", "failed", "policy", "stuck", "no-url", "bad-url"};
 
@@ -125,7 +117,8 @@ enum MHD_Result api_generate(struct MHD_Connection *c, struct req_ctx *r)
     pthread_mutex_lock(&s->lock);
     uint64_t n = ++s->submissions;
     struct key_state *k = &s->keys[r->key];
-    struct task *t = idem ? find_idempotent(s, r->key, idem) : NULL;
+    ledger_settle(s, sim_now()); /* a refund due gives its credits back before the balance check */
+    struct task *t = idem && !s->cfg.ignore_idempotency ? find_idempotent(s, r->key, idem) : NULL;
     if (t) {
         int same = strcmp(t->body_sha256, sha) == 0;
         pthread_mutex_unlock(&s->lock);
@@ -160,16 +153,13 @@ enum MHD_Result api_generate(struct MHD_Connection *c, struct req_ctx *r)
     long long seed = json_is_integer(seed_field) ? json_integer_value(seed_field) : 0;
     if (seed < 0)
         seed = -seed;
-    t = create_task(s, r->key, &req, sha, idem, cost, seed);
+    t = ledger_reserve(s) == 0 ? create_task(s, r->key, &req, sha, idem, cost, seed) : NULL;
     json_decref(body); /* req borrowed its strings until here */
     if (!t) {
         pthread_mutex_unlock(&s->lock);
         return reply_error(c, r, 500, "server_error", NULL, "out of memory");
     }
-    k->balance -= cost;
-    k->charged += cost;
-    k->accepted++;
-    s->charged += cost;
+    ledger_charge(s, t);
     enum fault after = FAULT_COUNT;
     static const enum fault after_billing[] = {FAULT_SUBMIT_ERROR_AFTER, FAULT_SUBMIT_DROP_AFTER,
         FAULT_SUBMIT_MALFORMED, FAULT_SUBMIT_TRUNCATED, FAULT_SUBMIT_NO_TASK_ID};
@@ -227,8 +217,11 @@ enum MHD_Result api_status(struct MHD_Connection *c, struct req_ctx *r)
         return reply_error(c, r, 404, "task_not_found", "task_id", "task_id: no task with this id");
     }
     t->polls++;
-    json_t *data = json_pack("{s:s, s:s, s:s, s:n, s:n}", "task_id", t->id, "model", MODEL_NAME,
-                             "status", "IN_PROGRESS", "response", "error_message");
+    ledger_settle(s, now);
+    /* consumed_credits: what clients that read the charge from the status expect. */
+    json_t *data = json_pack("{s:s, s:s, s:s, s:n, s:n, s:I}", "task_id", t->id, "model", MODEL_NAME,
+                             "status", "IN_PROGRESS", "response", "error_message",
+                             "consumed_credits", (json_int_t)ledger_charged(t));
     int done = t->outcome != OUT_STUCK && now - t->created >= t->render;
     if (!done) {
         if (strikes(s, FAULT_STATUS_UNKNOWN_WORD, t->seq, 0))
@@ -266,6 +259,7 @@ enum MHD_Result api_stats(struct MHD_Connection *c, struct req_ctx *r)
 {
     struct sim *s = r->sim;
     pthread_mutex_lock(&s->lock);
+    ledger_settle(s, sim_now());
     json_t *requests = json_object(), *headers = json_object(), *auth = json_object();
     for (int e = 0; e < EP_COUNT; e++) {
         json_t *codes = json_object(), *names = json_object();
@@ -282,36 +276,72 @@ enum MHD_Result api_stats(struct MHD_Connection *c, struct req_ctx *r)
     for (size_t i = 0; i < s->ntasks; i++) {
         struct task *t = s->tasks[i];
         answered += t->answered;
-        json_array_append_new(subs, json_pack("{s:s, s:s, s:s, s:s?, s:b, s:I, s:s?, s:s, s:i, s:b}",
+        json_array_append_new(subs, json_pack("{s:s, s:s, s:s, s:s?, s:b, s:I, s:I, s:s?, s:s, s:i, s:b}",
             "task_id", t->id, "key", s->keys[t->key].label, "body_sha256", t->body_sha256,
             "idempotency_key", t->idempotency_key, "answered", t->answered, "credits", (json_int_t)t->credits,
+            "charged", (json_int_t)ledger_charged(t),
             "fault", t->fault, "mode", t->mode, "duration", t->duration, "sound", t->sound));
     }
     for (size_t i = 0; i < s->cfg.nkeys; i++)
         json_object_set_new(keys, s->keys[i].label, json_pack("{s:I, s:I, s:I}",
             "balance", (json_int_t)s->keys[i].balance, "charged", (json_int_t)s->keys[i].charged,
             "accepted", (json_int_t)s->keys[i].accepted));
-    json_t *stats = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:o}}",
+    json_t *stats = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:o}}",
         "requests", requests, "headers", headers, "authorization_seen", auth, "submissions", subs,
         "accepted", (json_int_t)s->ntasks, "answered", (json_int_t)answered,
-        "credits", "charged", (json_int_t)s->charged, "keys", keys);
+        "credits", "charged", (json_int_t)s->charged, "refunded", (json_int_t)s->refunded, "keys", keys);
     pthread_mutex_unlock(&s->lock);
     return reply_json(c, r, 200, stats);
+}
+
+/* Tasks whose file GET /files/<task>.mp4 serves (the others answer 404). */
+static int serves_file(const struct task *t)
+{
+    return t->outcome != OUT_FAILED && t->outcome != OUT_POLICY && t->outcome != OUT_STUCK;
+}
+
+/* Gives every task that serves a file its clip, so its sha256 can be told.
+ * A clip may need an encode: never under the lock. Task structs never move
+ * and their video spec never changes, so a list of them taken under the lock
+ * stays valid. */
+static void make_clips(struct sim *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = 0;
+    struct task **need = malloc((s->ntasks ? s->ntasks : 1) * sizeof *need);
+    for (size_t i = 0; need && i < s->ntasks; i++)
+        if (!s->tasks[i]->clip && serves_file(s->tasks[i]))
+            need[n++] = s->tasks[i];
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        char err[256];
+        const struct clip *clip = video_get(&need[i]->video, err, sizeof err);
+        if (!clip)
+            break; /* ffmpeg fails: do not try once per task; sha256 stays null */
+        pthread_mutex_lock(&s->lock);
+        need[i]->clip = clip;
+        pthread_mutex_unlock(&s->lock);
+    }
+    free(need);
 }
 
 enum MHD_Result api_tasks(struct MHD_Connection *c, struct req_ctx *r)
 {
     struct sim *s = r->sim;
+    make_clips(s);
     pthread_mutex_lock(&s->lock);
+    ledger_settle(s, sim_now());
     json_t *list = json_array();
     for (size_t i = 0; i < s->ntasks; i++) {
         struct task *t = s->tasks[i];
-        json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:b, s:s, s:f, s:f, s:f, s:o, s:i, s:i}",
+        json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:b, s:s, s:f, s:f, s:f, s:o, s:i, s:i, s:s?, s:I, s:s?}",
             "task_id", t->id, "mode", t->mode, "duration", t->duration, "sound", t->sound,
             "outcome", outcome_names[t->outcome], "created", t->created, "render", t->render,
             "ready", t->created + t->render,
             "final_seen", t->final_seen < 0 ? json_null() : json_real(t->final_seen),
-            "polls", (int)t->polls, "downloads", (int)t->downloads));
+            "polls", (int)t->polls, "downloads", (int)t->downloads,
+            "idempotency_key", t->idempotency_key, "charged", (json_int_t)ledger_charged(t),
+            "sha256", t->clip ? t->clip->sha256 : NULL));
     }
     json_t *answer = json_pack("{s:f, s:o}", "now", sim_now(), "tasks", list);
     pthread_mutex_unlock(&s->lock);

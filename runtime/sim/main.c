@@ -31,6 +31,8 @@ static const char usage_text[] =
     "      --key-file FILE      accept the keys in FILE: one \"KEY [CREDITS]\" a line\n"
     "      --credits N          starting credits of each key (default 1000000)\n"
     "      --credits-after N    answer 402 once N jobs were accepted (default off)\n"
+    "      --refund-failed      refund a FAILED task once it is final (default: it stays billed)\n"
+    "      --ignore-idempotency ignore Idempotency-Key: every accepted POST is a new billed task\n"
     "      --rate N             API requests a second per key before 429 (default 0: no limit)\n"
     "      --rate-burst N       requests allowed at once under --rate (default: one second's worth)\n"
     "      --retry-after FORMAT how 429 says when to retry: seconds, date, ms, zero, huge or none\n"
@@ -158,7 +160,8 @@ static void default_cache_dir(char *buf, size_t n)
 
 enum { OPT_BIND = 256, OPT_KEY_FILE, OPT_CREDITS, OPT_CREDITS_AFTER, OPT_RATE, OPT_RATE_BURST,
        OPT_RETRY_AFTER, OPT_TIME_SCALE, OPT_SIGMA, OPT_URL_TTL, OPT_SEED, OPT_FAULT, OPT_BURST,
-       OPT_SLOW, OPT_STALL, OPT_PALETTE, OPT_CACHE, OPT_MAX_BODY, OPT_LIST, OPT_VERSION };
+       OPT_SLOW, OPT_STALL, OPT_PALETTE, OPT_CACHE, OPT_MAX_BODY, OPT_LIST, OPT_VERSION,
+       OPT_REFUND_FAILED, OPT_IGNORE_IDEMPOTENCY };
 
 static const struct option options[] = {
     {"port", required_argument, NULL, 'p'},
@@ -167,6 +170,8 @@ static const struct option options[] = {
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
     {"credits", required_argument, NULL, OPT_CREDITS},
     {"credits-after", required_argument, NULL, OPT_CREDITS_AFTER},
+    {"refund-failed", no_argument, NULL, OPT_REFUND_FAILED},
+    {"ignore-idempotency", no_argument, NULL, OPT_IGNORE_IDEMPOTENCY},
     {"rate", required_argument, NULL, OPT_RATE},
     {"rate-burst", required_argument, NULL, OPT_RATE_BURST},
     {"retry-after", required_argument, NULL, OPT_RETRY_AFTER},
@@ -211,6 +216,8 @@ static void parse_flags(struct sim_config *cfg, int argc, char **argv)
         case OPT_KEY_FILE: key_file = optarg; break;
         case OPT_CREDITS: cfg->credits = (long long)number_arg("--credits", optarg, 0, 1e15); break;
         case OPT_CREDITS_AFTER: cfg->credits_after = (long long)number_arg("--credits-after", optarg, 0, 1e15); break;
+        case OPT_REFUND_FAILED: cfg->refund_failed = 1; break;
+        case OPT_IGNORE_IDEMPOTENCY: cfg->ignore_idempotency = 1; break;
         case OPT_RATE: cfg->rate = number_arg("--rate", optarg, 0, 1e6); break;
         case OPT_RATE_BURST: cfg->rate_burst = number_arg("--rate-burst", optarg, 1, 1e6); break;
         case OPT_RETRY_AFTER: cfg->retry_after = parse_retry_after(optarg); break;
@@ -308,6 +315,7 @@ int main(int argc, char **argv)
         free(s.tasks[i]);
     }
     free(s.tasks);
+    free(s.pending_refunds);
     for (int e = 0; e < EP_COUNT; e++) {
         free(s.by_status[e].items);
         free(s.headers[e].items);

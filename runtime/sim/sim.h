@@ -37,6 +37,8 @@ struct sim_config {
     const char *cache_dir;     /* where generated clips are kept */
     int palette;               /* distinct looks prompts are folded into */
     size_t max_body;           /* largest accepted request body */
+    int refund_failed;         /* a FAILED task is refunded once final */
+    int ignore_idempotency;    /* every accepted POST is a new task, key or not */
     int verbose;
 };
 
@@ -50,7 +52,8 @@ struct task {
     int duration;
     int sound;
     struct video_spec video;
-    long long credits;
+    long long credits;         /* its price, charged at acceptance */
+    int refunded;              /* --refund-failed gave the price back */
     double created;            /* seconds since the sim started */
     double render;             /* render time, already scaled */
     enum task_outcome outcome;
@@ -62,6 +65,7 @@ struct task {
     long polls;
     double final_seen;         /* first time a final status was answered; <0 never */
     long downloads;
+    const struct clip *clip;   /* the file it serves, once made; NULL before */
 };
 
 struct key_state {
@@ -94,7 +98,10 @@ struct sim {
     size_t ntasks, cap_tasks;
     uint64_t submissions;       /* POSTs that reached validation, for fault draws */
     uint64_t requests;          /* every request, for fault draws */
-    long long charged;
+    long long charged;          /* after refunds */
+    long long refunded;
+    struct task **pending_refunds; /* failed tasks not yet final (--refund-failed) */
+    size_t npending, cap_pending;
     struct counter_set by_status[EP_COUNT];   /* "200" -> n */
     struct counter_set headers[EP_COUNT];     /* lower-case header name -> n */
     long auth_headers[EP_COUNT];              /* requests that carried Authorization */

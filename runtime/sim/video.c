@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "rng.h"
 
 extern char **environ;
@@ -248,6 +249,8 @@ const struct clip *video_get(const struct video_spec *spec, char *err, size_t er
 
     struct clip clip = {0};
     int rc = make_clip(spec, key, &clip, err, errlen);
+    if (rc == 0)
+        sha256_hex(clip.data, clip.len, clip.sha256);
 
     pthread_mutex_lock(&cache_lock);
     encodes_running--;

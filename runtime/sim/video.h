@@ -24,6 +24,7 @@ struct video_spec {
 struct clip {
     unsigned char *data;
     size_t len;
+    char sha256[65];          /* of data: what a whole download must hash to */
 };
 
 /* Sets where clips are kept on disk; NULL keeps them in memory only. */
