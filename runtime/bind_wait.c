@@ -287,10 +287,10 @@ static int downloaded(lua_State *L, struct loop *lp, struct wait_state *ws, doub
     lua_pop(L, 2);
     const char *cls = r == XR_TOO_LARGE ? "too_large" : r == XR_BAD_FILE ? "bad_file" : r == XR_REFUSED ? "bad_url"
                                                                                                   : "download";
-    /* A refused redirect or a cut connection may go another way with a fresh
-     * URL; a file too large or not a video (already tried thrice), or an
-     * expired URL after its refreshes, would not. */
-    if (r == XR_REFUSED || r == XR_FAILED)
+    /* A refused redirect, a cut connection or a corrupt body may go another
+     * way with a fresh URL; a file too large, or an expired URL after its
+     * refreshes, would not. */
+    if (r == XR_REFUSED || r == XR_FAILED || r == XR_BAD_FILE)
         return url_problem(L, lp, ws, now, msg, cls);
     return wait_fail(L, msg, cls);
 }

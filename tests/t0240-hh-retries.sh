@@ -88,7 +88,7 @@ hh_env
 run_lua 'local r, msg, class = hh.wait(hh.generate{prompt = "x"}, {output = arg[1]}) print(r, class) io.stderr:write(msg)' "$SCRATCH/x.mp4"
 is "$OUT" "nil	bad_file" "a download that is never a video fails"
 like "$ERR" "the downloaded file is not a video \(bad header\)" "and says why"
-is "$(jqv "$(sim_stats)" '.requests.download["200"]')" 3 "after three tries"
+is "$(jqv "$(sim_stats)" '.requests.download["200"]')" 18 "after three tries of each of six URLs (the first and five fresh ones)"
 ok "$(test ! -e "$SCRATCH/x.mp4"; echo $?)" "and no file is left under the final name"
 start_sim --time-scale 0.001 --fault success-bad-url=1
 hh_env

@@ -3,7 +3,8 @@
 # the next run, never paid again; an unknown outcome stays unknown until the
 # host says otherwise, whatever blocks its resend; the budget bounds the
 # whole run directory, --fresh included; a stuck task cannot hang a run;
-# Ctrl-C twice, SIGTERM and SIGHUP leave a manifest and a resume command.
+# Ctrl-C twice, SIGTERM and SIGHUP leave a manifest and a resume command;
+# the credits reported are the host's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 cd "$SCRATCH"
@@ -110,6 +111,31 @@ is "$(charged)" 900 "nothing more was charged"
 run_hh run b.yaml --out b1 -q --fresh --budget 1800
 is "$RC" 0 "raising the budget on the command line allows it"
 is "$(charged)" 1800 "and the new attempts are charged once"
+
+# 6. Credits reported = credits charged: the host's word (consumed_credits)
+# over hh's estimate, failed tasks refunded, unknown outcomes apart.
+start_sim --time-scale 0.002 --palette 2 --seed 11 --refund-failed --fault task-failed=0.3
+hh_env
+printf 'prompt: "clip {n}"\nsweep:\n  n: {from: 1, to: 10, step: 1}\noutput: "{n}.mp4"\n' > m.yaml
+run_hh run m.yaml --out m1 -q
+first=$(printf '%s' "$OUT" | sed -n 's/.*charged \([0-9]*\) credits this run.*/\1/p')
+is "$first" "$(charged)" "the end-of-run line gives what the host charged ($first)"
+ok "$(test "$(charged)" -lt 3000; echo $?)" "(refunds made it less than the estimate of 3000)"
+sed -i 's/to: 10,/to: 16,/' m.yaml
+run_hh run m.yaml --out m1 -q
+second=$(printf '%s' "$OUT" | sed -n 's/.*charged \([0-9]*\) credits this run.*/\1/p')
+is "$((first + second))" "$(charged)" "the lines of two runs add up to the host's ledger"
+run_hh show m1 --json
+is "$(jqv "$OUT" .credits.charged)" "$(charged)" "hh show gives the same charge"
+is "$(jqv "$OUT" .credits.possibly_charged)" 0 "and nothing possibly charged"
+is "$(jq -s 'map(.charged) | add' m1/manifest.jsonl)" "$(charged)" "the manifest's per-job charges add up to it too"
+start_sim --time-scale 0.002 --palette 2 --seed 11 --fault submit-drop-after=0.3 --fault submit-error-before=0.3
+hh_env
+run_hh run m.yaml --out m2 -q
+run_hh show m2 --json
+known=$(jqv "$(curl -s "$SIM_URL/_sim/tasks")" "[.tasks[] | select(.task_id as \$t | \"$(sqlite3 m2/journal.db "select group_concat(task_id, ' ') from jobs")\" | split(\" \") | index(\$t)) | .charged] | add // 0")
+is "$(jqv "$OUT" .credits.charged)" "$known" "submissions cut off: charged is exactly the ledger of the tasks hh knows"
+ok "$(test "$(jqv "$OUT" .credits.charged)" -le "$(charged)" && test "$(charged)" -le "$(jqv "$OUT" '.credits.charged + .credits.possibly_charged')"; echo $?)" "and the ledger lies between charged and charged + possibly charged"
 
 # 4. A stuck task cannot hang a run: waits have a default deadline, after
 # which the task stays pending and the next run polls it again.

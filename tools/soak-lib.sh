@@ -16,7 +16,7 @@ soak_defaults() {
     SOAK_SEED=${SOAK_SEED:-1}             # the sim's faults and the kill delays
     SOAK_CONCURRENCY=${SOAK_CONCURRENCY:-48}
     SOAK_TIME_SCALE=${SOAK_TIME_SCALE:-0.005}
-    SOAK_DEADLINE=${SOAK_DEADLINE:-5}     # recipe deadline: a stuck task's wait ends
+    SOAK_DEADLINE=${SOAK_DEADLINE:-}      # a recipe deadline; empty: hh's default deadline ends a stuck task's wait
     SOAK_ROUNDS=${SOAK_ROUNDS:-6}         # resumes after the kills, at most
     SOAK_PALETTE=${SOAK_PALETTE:-8}       # distinct clips: few encodes
     SOAK_REFUND=${SOAK_REFUND:-1}         # the sim does not bill failed tasks
@@ -42,7 +42,7 @@ soak_start_sim() {
     [ "$SOAK_REFUND" = 1 ] && flags+=(--refund-failed)
     start_sim --seed "$SOAK_SEED" --time-scale "$SOAK_TIME_SCALE" --palette "$SOAK_PALETTE" \
         --stall-seconds 0.3 --slow-seconds 0.2 --credits 1000000000000 "${flags[@]}"
-    hh_env "poll_min_interval=0.002,poll_max_interval=0.05,rate=0,backoff_base=0.01,backoff_cap=0.05,max_retry_after=0.5,stall_timeout=1"
+    hh_env "poll_min_interval=0.002,poll_max_interval=0.05,rate=0,backoff_base=0.01,backoff_cap=0.05,max_retry_after=0.5,stall_timeout=1,wait_deadline_min=1,wait_deadline_max=10"
 }
 
 # soak_recipe FILE: the sweep, its budget the worst case hh plan works out.
@@ -54,9 +54,9 @@ prompt: "soak clip {n}"
 sweep:
   n: {from: 1, to: $SOAK_JOBS, step: 1}
 concurrency: $SOAK_CONCURRENCY
-deadline: $SOAK_DEADLINE
 output: "{n}.mp4"
 EOF
+    if [ -n "$SOAK_DEADLINE" ]; then echo "deadline: $SOAK_DEADLINE" >> "$1"; fi
     SOAK_BUDGET=$("$HH" plan "$1" --json | jq -r .credits.worst)
     echo "budget: $SOAK_BUDGET" >> "$1"
 }
@@ -286,9 +286,11 @@ soak_reconcile() {
     elif [ "$(jq -r '.credits | has("charged") and has("possibly_charged")' "$SOAK_WORK/show.json" 2>/dev/null)" != true ]; then
         ok 1 "reported charged credits = ledger credits: hh show --json has no .credits.charged and .credits.possibly_charged"
     else
-        local per_task="SELECT task_id, charged FROM attempts a WHERE outcome = 'accepted' AND task_id IS NOT NULL
+        local per_task="SELECT task_id, charged, credits FROM attempts a WHERE outcome = 'accepted' AND task_id IS NOT NULL
             AND n = (SELECT max(n) FROM attempts x WHERE x.job = a.job AND x.task_id = a.task_id AND x.outcome = 'accepted')"
-        J_CHARGED=$(soak_sql "SELECT coalesce(sum(charged), 0) FROM ($per_task)")
+        # What hh reports: the host's word, else its estimate (a task never
+        # answered a status request, e.g. stuck behind status faults).
+        J_CHARGED=$(soak_sql "SELECT coalesce(sum(coalesce(charged, credits)), 0) FROM ($per_task)")
         J_NULL=$(soak_sql "SELECT count(*) FROM ($per_task) WHERE charged IS NULL")
         L_KNOWN=$(soak_sql "SELECT coalesce(sum(l.charged), 0) FROM ledger l WHERE l.task_id IN (SELECT task_id FROM ($per_task))")
         S_CHARGED=$(jq -r .credits.charged "$SOAK_WORK/show.json")
@@ -304,7 +306,7 @@ soak_reconcile() {
             [ "$J_CHARGED" = "$S_CHARGED" ] && [ "$J_CHARGED" = "$L_KNOWN" ] &&
                 [ "$J_CHARGED" -le "$L_TOTAL" ] && [ "$L_TOTAL" -le $((J_CHARGED + S_POSSIBLY)) ]
         fi
-        ok $? "reported charged credits = ledger credits: journal $J_CHARGED ($J_NULL tasks never said), ledger of those tasks $L_KNOWN, hh show $S_CHARGED; $rule"
+        ok $? "reported charged credits = ledger credits: journal $J_CHARGED ($J_NULL tasks at hh's estimate: the host never said), ledger of those tasks $L_KNOWN, hh show $S_CHARGED; $rule"
     fi
 
     # 6. The budget holds.
