@@ -311,8 +311,8 @@ function M.run(argv)
   local r, jobs, min, worst = prepared(path, opts)
   if not r then return jobs end
   M.collect_again()
-  local hh = require("hh")
-  if opts["base-url"] then hh.config({ base_url = opts["base-url"] }) end
+  local hh, herr = M.connect(opts, r)
+  if not hh then say("%s", herr) return EXIT.usage end
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
   local out = opts.out or ("runs/" .. r.name)
@@ -360,6 +360,13 @@ function M.run(argv)
   if stopped and not stopped:find("^the journal") then return EXIT.refused end
   if summary.failed + summary.unknown + summary.skipped > 0 then return EXIT.failed end
   return EXIT.ok
+end
+
+-- hh for a run of recipe r: HH_BASE_URL, HH_SETTINGS and --base-url
+-- checked; nil and a message.
+function M.connect(opts, r)
+  local _ = r
+  return require("hh.startup").connect({ base_url = opts["base-url"] })
 end
 
 local function parse_dir(spec_, name, argv, optional)

@@ -150,7 +150,8 @@ function M.new(base, overrides)
       return nil, string.format("outcome unknown: %s; the task may exist and be billed (Idempotency-Key %s)",
         out.error, req.idempotency_key), "unknown"
     end
-    if out.result == "not_sent" then
+    -- "failed" here is a request the loop could not start: never sent either.
+    if out.result == "not_sent" or out.result == "failed" then
       return nil, "not submitted: " .. out.error, "not_sent"
     end
     return nil, out.error, out.result
