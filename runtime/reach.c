@@ -1,8 +1,10 @@
-/* reach.c - the hosts hh has heard from (see reach.h). A small fixed table:
+/* reach.c - failed connections: what counts as one, how it is said, and the
+ * hosts hh has heard from (see reach.h). A small fixed table:
  * a run talks to one API host and a few download hosts; past its size a
  * host is treated as answered, which keeps the patient retries. */
 #include "reach.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +38,41 @@ void reach_host(const char *url, char *host, size_t len)
         n = len - 1;
     memcpy(host, p, n);
     host[n] = '\0';
+}
+
+int reach_connect_failed(CURL *easy, CURLcode c, long code)
+{
+    if (c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_COULDNT_RESOLVE_PROXY || c == CURLE_COULDNT_CONNECT ||
+        c == CURLE_SSL_CONNECT_ERROR)
+        return 1;
+    if (c != CURLE_OPERATION_TIMEDOUT || code != 0)
+        return 0;
+    curl_off_t connected = 0;
+    long request_size = 0;
+    curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+    return connected == 0 && request_size == 0;
+}
+
+void reach_describe(CURL *easy, CURLcode c, const char *url, double connect_timeout, char *out, size_t len)
+{
+    char host[256], why[64];
+    reach_host(url, host, sizeof host);
+    if (c == CURLE_COULDNT_RESOLVE_HOST) {
+        snprintf(why, sizeof why, "its name does not resolve");
+    } else if (c == CURLE_COULDNT_RESOLVE_PROXY) {
+        snprintf(why, sizeof why, "the proxy's name does not resolve");
+    } else if (c == CURLE_SSL_CONNECT_ERROR) {
+        snprintf(why, sizeof why, "the TLS handshake failed");
+    } else if (c == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(why, sizeof why, "no connection within %g s", connect_timeout);
+    } else {
+        long os_errno = 0;
+        curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+        snprintf(why, sizeof why, "%s", os_errno ? strerror((int)os_errno) : "cannot connect");
+        why[0] = (char)tolower((unsigned char)why[0]);
+    }
+    snprintf(out, len, "cannot reach %.160s: %s", host, why);
 }
 
 /* The host's entry, made on first sight; NULL when the table is full. */

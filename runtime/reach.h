@@ -7,11 +7,18 @@
 #ifndef HH_REACH_H
 #define HH_REACH_H
 
+#include <curl/curl.h>
 #include <stddef.h>
 
 #define REACH_TRIES 3          /* attempts at a host that never answered */
 #define REACH_SAY_EVERY 3.0    /* seconds between two "cannot reach" lines */
 
+/* Did an attempt that ended with `c` (HTTP status `code`, 0 for none) fail
+ * before any connection was made: refused, no route, a name that does not
+ * resolve, no TLS handshake, no connection in time? */
+int reach_connect_failed(CURL *easy, CURLcode c, long code);
+/* "cannot reach HOST: why" for such a failure, in the system's words. */
+void reach_describe(CURL *easy, CURLcode c, const char *url, double connect_timeout, char *out, size_t len);
 /* "host[:port]" of a URL, without any user info: safe to print. */
 void reach_host(const char *url, char *host, size_t len);
 /* Something other than a failed connection came back from the host. */

@@ -379,41 +379,9 @@ static double final(struct xfer *x, enum xfer_result r)
     return -1;
 }
 
-/* Did the attempt fail before any connection to the host was made? */
 static int connect_failed(struct xfer *x, CURLcode c)
 {
-    if (c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_COULDNT_RESOLVE_PROXY || c == CURLE_COULDNT_CONNECT ||
-        c == CURLE_SSL_CONNECT_ERROR)
-        return 1;
-    if (c != CURLE_OPERATION_TIMEDOUT || x->code != 0)
-        return 0;
-    curl_off_t connected = 0;
-    long request_size = 0;
-    curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connected);
-    curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &request_size);
-    return connected == 0 && request_size == 0;
-}
-
-/* "cannot reach HOST: why", in the words of the operating system. */
-static void describe_unreachable(struct xfer *x, CURLcode c)
-{
-    char host[256], why[64];
-    reach_host(x->url, host, sizeof host);
-    if (c == CURLE_COULDNT_RESOLVE_HOST) {
-        snprintf(why, sizeof why, "its name does not resolve");
-    } else if (c == CURLE_COULDNT_RESOLVE_PROXY) {
-        snprintf(why, sizeof why, "the proxy's name does not resolve");
-    } else if (c == CURLE_SSL_CONNECT_ERROR) {
-        snprintf(why, sizeof why, "the TLS handshake failed");
-    } else if (c == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(why, sizeof why, "no connection within %g s", x->loop->cfg.connect_timeout);
-    } else {
-        long os_errno = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
-        snprintf(why, sizeof why, "%s", os_errno ? strerror((int)os_errno) : "cannot connect");
-        why[0] = (char)tolower((unsigned char)why[0]);
-    }
-    snprintf(x->error, sizeof x->error, "cannot reach %.160s: %s", host, why);
+    return reach_connect_failed(x->easy, c, x->code);
 }
 
 /* Try again after a delay (Retry-After when sane, else backoff), or give up.
@@ -497,7 +465,7 @@ static int never_sent(struct xfer *x, CURLcode c)
 static void describe_curl(struct xfer *x, CURLcode c)
 {
     if (connect_failed(x, c)) {
-        describe_unreachable(x, c);
+        reach_describe(x->easy, c, x->url, x->loop->cfg.connect_timeout, x->error, sizeof x->error);
         return;
     }
     switch (c) {
