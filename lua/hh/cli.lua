@@ -102,7 +102,8 @@ local GENERATE = with_common({
   { name = "sound", flag = true, negatable = true, help = "native audio (default on; --no-sound turns it off)" },
   { name = "cfg", arg = "X", help = "prompt adherence, 0 to 1 (default 0.5)" },
   { name = "image", arg = "URL", many = true, help = "first (and last) frame image; repeatable" },
-  { name = "set", arg = "FIELD=VALUE", many = true, help = "any other request field, e.g. --set seed=42" },
+  { name = "set", arg = "FIELD=VALUE", many = true, help = "any other API field, JSON-typed, e.g. --set seed=42" },
+  { name = "extra", arg = "NAME=VALUE", many = true, help = "a field only some hosts know, sent unchanged" },
   { name = "wait", short = "w", flag = true, help = "wait until the task is final" },
   { name = "output", short = "o", arg = "FILE", help = "download the video to FILE (implies --wait)" },
   { name = "deadline", arg = "SECONDS", help = "give up waiting after this long" },
@@ -152,6 +153,31 @@ local function set_value(text)
   return text
 end
 
+-- FIELD=VALUE pairs of --set (known fields) or --extra (fields hh does not
+-- know, sent unchanged) into params; every problem is said. True if none.
+local function add_fields(params, opts, profile)
+  local fine = true
+  local function bad(...) say(...) fine = false end
+  for _, option in ipairs({ "set", "extra" }) do
+    for _, kv in ipairs(opts[option] or {}) do
+      local k, v = kv:match("^([%a_][%w_]*)=(.*)$")
+      if not k then
+        bad("generate: --%s: expected FIELD=VALUE, got %q", option, kv)
+      elseif option == "set" then
+        local why = profile.unknown_field(require("hh").profile(), k,
+          "pass fields only some hosts know with --extra NAME=VALUE")
+        if why then bad("generate: --set %s: %s", kv, (why:gsub("^[%w_]+: ", "", 1))) else params[k] = set_value(v) end
+      elseif profile.KNOWN[k] then
+        bad("generate: --extra %s: is an API field; use --set %s", kv, kv)
+      else
+        params.extra = params.extra or {}
+        params.extra[k] = set_value(v)
+      end
+    end
+  end
+  return fine
+end
+
 local function cmd_generate(argv)
   local opts, rest = args.command(GENERATE, "generate", argv, HELP.generate)
   if not opts then return rest end
@@ -171,10 +197,7 @@ local function cmd_generate(argv)
       params[name == "cfg" and "cfg_scale" or name] = n
     end
   end
-  for _, kv in ipairs(opts.set or {}) do
-    local k, v = kv:match("^([%w_]+)=(.*)$")
-    if not k then say("generate: --set: expected FIELD=VALUE, got %q", kv) fine = false else params[k] = set_value(v) end
-  end
+  fine = add_fields(params, opts, require("hh.profile")) and fine
   if not fine then return EXIT.usage end
   local problems = require("hh.rules").check(params)
   if #problems > 0 then

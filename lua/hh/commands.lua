@@ -15,7 +15,7 @@ local EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, interrupte
 local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
 
 local COMMON = {
-  { name = "set", arg = "NAME=VALUE", many = true, help = "set a variable, a field or a top-level key (repeatable)" },
+  { name = "set", arg = "NAME=VALUE", many = true, help = "set a variable, a field or a top-level key, or narrow an axis (repeatable)" },
   { name = "trust", flag = true, help = "let a Lua recipe use the shell, files outside its run and native code" },
   { name = "help", short = "h", flag = true, help = "show this help" },
 }
@@ -69,7 +69,7 @@ local function parse_sets(list)
     local value = v
     if v == "true" then value = true elseif v == "false" then value = false
     elseif tonumber(v) and v:match("^%-?[%d.]+[eE]?[-+]?%d*$") then value = math.tointeger(tonumber(v)) or tonumber(v) end
-    sets[#sets + 1] = { key = k, value = value }
+    sets[#sets + 1] = { key = k, value = value, text = kv }
   end
   return sets
 end
@@ -363,10 +363,13 @@ function M.run(argv)
 end
 
 -- hh for a run of recipe r: HH_BASE_URL, HH_SETTINGS and --base-url
--- checked; nil and a message.
+-- checked, and the fields its extra: passes through declared to the host
+-- profile (hh.generate refuses fields nobody declared). nil and a message.
 function M.connect(opts, r)
-  local _ = r
-  return require("hh.startup").connect({ base_url = opts["base-url"] })
+  local names = {}
+  for k in pairs(r.extra) do names[#names + 1] = k end
+  table.sort(names)
+  return require("hh.startup").connect({ base_url = opts["base-url"], extra_fields = names })
 end
 
 local function parse_dir(spec_, name, argv, optional)
