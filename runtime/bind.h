@@ -11,6 +11,8 @@ int luaopen_hh_yaml(lua_State *L);   /* hh.yaml: YAML with positions, no loop */
 int luaopen_hh_fs(lua_State *L);
 /* "hh.sqlite": open, exec, run, rows, close (for the run journal). */
 int luaopen_hh_sqlite(lua_State *L);
+/* "hh.host": check_base_url, allowed, unreachable (bind_host.c). */
+int luaopen_hh_host(lua_State *L);
 /* core.configure{...}: changes loop settings; returns them all as a table. */
 int bind_configure(lua_State *L);
 

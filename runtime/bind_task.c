@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "loop.h"
+#include "reach.h"
 #include "xfer.h"
 
 static char profile_key;
@@ -159,6 +160,15 @@ int task_generate(lua_State *L)
     const char *key = lua_tostring(L, 6);
     if (xfer_url_allowed(url, lp->cfg.allow_http, err, sizeof err) != 0)
         return luaL_error(L, "hh.generate: %s: %s", url, err);
+    char host[256];
+    reach_host(url, host, sizeof host);
+    const char *unreachable = reach_given_up(host);
+    if (unreachable) { /* it never answered: fail now, not after waiting for a rate token */
+        lua_pushnil(L);
+        lua_pushfstring(L, "not submitted: %s (gave up: it never answered)", unreachable);
+        lua_pushliteral(L, "not_sent");
+        return 3;
+    }
     struct xfer *x = xfer_new(lp, XFER_SUBMIT, url);
     if (!x || xfer_set_body(x, body, len, key) != 0) {
         xfer_free(x);

@@ -15,12 +15,18 @@
 
 int luaopen_cjson(lua_State *L);
 
+/* hh.cli reports its own errors in one line; one that escapes it is shown
+ * with where it came from only under HH_TRACE. */
 static int traceback(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
+    const char *trace = getenv("HH_TRACE");
     if (!msg)
         msg = luaL_tolstring(L, 1, NULL);
-    luaL_traceback(L, L, msg, 1);
+    if (trace && *trace && strcmp(trace, "0") != 0)
+        luaL_traceback(L, L, msg, 1);
+    else
+        lua_pushstring(L, msg);
     return 1;
 }
 
@@ -60,6 +66,9 @@ static int install_modules(lua_State *L)
     lua_pushlightuserdata(L, lp);
     lua_pushcclosure(L, luaopen_hh_core, 1);
     lua_setfield(L, -2, "hh.core");
+    lua_pushlightuserdata(L, lp);
+    lua_pushcclosure(L, luaopen_hh_host, 1);
+    lua_setfield(L, -2, "hh.host");
     lua_pushcfunction(L, luaopen_cjson);
     lua_setfield(L, -2, "cjson");
     lua_pushcfunction(L, luaopen_hh_yaml);

@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 
 #include "loop.h"
+#include "reach.h"
 #include "version.h"
 
 enum { WRITE_OK, WRITE_TOO_LARGE, WRITE_IO, WRITE_RANGE_MISMATCH };
@@ -333,6 +334,16 @@ int xfer_prepare(struct xfer *x)
         return 0;
     }
 
+    char host[256];
+    reach_host(x->url, host, sizeof host);
+    const char *why = reach_given_up(host);
+    if (why) {
+        /* It never answered and hh gave up on it: fail at once, not after
+         * another round of attempts per request. */
+        snprintf(x->error, sizeof x->error, "%s (gave up: it never answered)", why);
+        reach_say("%s; not trying it again", why);
+        return -1;
+    }
     char err[160];
     const char *key = loop_api_key(x->loop, err, sizeof err);
     if (!key) {
@@ -368,24 +379,49 @@ static double final(struct xfer *x, enum xfer_result r)
     return -1;
 }
 
-/* Try again after a delay (Retry-After when sane, else backoff), or give up. */
+static int connect_failed(struct xfer *x, CURLcode c)
+{
+    return reach_connect_failed(x->easy, c, x->code);
+}
+
+/* Try again after a delay (Retry-After when sane, else backoff), or give up.
+ * A failed connection is said on stderr (a few times a run at most); to an
+ * API host that has never answered it is tried only REACH_TRIES times. */
 static double again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
 {
     struct loop *lp = x->loop;
-    if (x->attempts > lp->cfg.max_retries) {
+    int tries = lp->cfg.max_retries + 1, unreachable = connect_failed(x, x->curl_code), failures = 0;
+    if (unreachable && x->kind != XFER_DOWNLOAD) {
+        char host[256];
+        reach_host(x->url, host, sizeof host);
+        if (!reach_ever_answered(host)) {
+            /* Counted for the host, not the request: a thousand jobs give
+             * up together after REACH_TRIES failures in all. */
+            failures = reach_failed(host, x->error);
+            if (tries > REACH_TRIES)
+                tries = REACH_TRIES;
+        }
+    }
+    if (x->attempts >= tries || failures >= REACH_TRIES) {
         size_t len = strlen(x->error);
-        snprintf(x->error + len, sizeof x->error - len, " (gave up after %d attempts)", x->attempts);
+        snprintf(x->error + len, sizeof x->error - len, " (gave up after %d attempts)",
+                 failures > x->attempts ? failures : x->attempts);
         return final(x, if_exhausted);
     }
     lp->retries++;
     /* With the shared budget spent the host is failing for everyone: keep
      * going, but only at the slowest pace, instead of hammering it. */
     int starved = !budget_take(&lp->budget, timeout);
+    double delay;
     if (x->retry_after > 0 && x->retry_after <= lp->cfg.max_retry_after)
-        return starved && x->retry_after < lp->cfg.backoff_cap ? lp->cfg.backoff_cap : x->retry_after;
-    if (starved)
-        return retry_jitter(lp->cfg.backoff_cap, 0.2);
-    return retry_backoff(x->attempts - 1, lp->cfg.backoff_base, lp->cfg.backoff_cap);
+        delay = starved && x->retry_after < lp->cfg.backoff_cap ? lp->cfg.backoff_cap : x->retry_after;
+    else if (starved)
+        delay = retry_jitter(lp->cfg.backoff_cap, 0.2);
+    else
+        delay = retry_backoff(x->attempts - 1, lp->cfg.backoff_base, lp->cfg.backoff_cap);
+    if (unreachable)
+        reach_say("%s; retry %d/%d in %.*f s", x->error, x->attempts + 1, tries, delay < 10 ? 1 : 0, delay);
+    return delay;
 }
 
 /* A 429 slows the whole run; a Retry-After past the configured maximum is
@@ -428,6 +464,10 @@ static int never_sent(struct xfer *x, CURLcode c)
 
 static void describe_curl(struct xfer *x, CURLcode c)
 {
+    if (connect_failed(x, c)) {
+        reach_describe(x->easy, c, x->url, x->loop->cfg.connect_timeout, x->error, sizeof x->error);
+        return;
+    }
     switch (c) {
     case CURLE_SEND_FAIL_REWIND:
         snprintf(x->error, sizeof x->error, "the connection closed after the request was sent");
@@ -628,6 +668,11 @@ double xfer_finished(struct xfer *x, CURLcode c)
     x->curl_code = c;
     x->attempts++;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->code);
+    if (!connect_failed(x, c)) {
+        char host[256];
+        reach_host(x->url, host, sizeof host);
+        reach_answered(host);
+    }
     if (x->retry_after < 0 && curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra >= 0 &&
         x->code != 0) {
         /* libcurl reports 0 both for "Retry-After: 0" and for none: treat both as none. */

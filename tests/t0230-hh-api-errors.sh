@@ -34,7 +34,7 @@ unlike "$ERR" "wrong-key" "without echoing the key"
 
 # 404: unknown task.
 run_hh status hs999-00000000
-is "$RC" 4 "404: exit 4"
+is "$RC" 3 "404: exit 3 (the host rejected the task id)"
 is "$ERR" "hh: task hs999-00000000: not found" "404 names the task"
 
 # 400 from the host (a field hh does not check locally: a profile sending a wrong model).

@@ -12,7 +12,7 @@ HH_BASE_URL=http://example.invalid run_lua 'hh.generate{prompt = "x"}'
 is "$RC" 1 "plain http to a non-loopback host is refused"
 like "$ERR" "hh.generate: http://example.invalid/api/generate: plain http to example.invalid is not allowed \(only https, or http to loopback; hh.config\{allow_http = true\} permits it\)" "with the rule and the way out"
 HH_BASE_URL=ftp://127.0.0.1 run_lua 'hh.generate{prompt = "x"}'
-like "$ERR" "the ftp scheme is not allowed" "other schemes are refused"
+is "$RC: $ERR" '2: hh: HH_BASE_URL: "ftp://127.0.0.1": unknown scheme "ftp" (expected https://HOST[:PORT])' "other schemes are refused at start"
 is "$(jqv "$(sim_stats)" '[.requests.generate[]] | add // 0')" 0 "nothing was sent"
 
 run_lua 'hh.config{max_download = 1000}
@@ -29,10 +29,10 @@ libyaml [0-9.]+
 SQLite [0-9.]+$" "hh version names hh, Lua, libcurl, libyaml and SQLite"
 
 HH_SETTINGS=rate=fast run_hh -e 'print(1)'
-is "$RC" 1 "a bad HH_SETTINGS value is an error"
-like "$ERR" "HH_SETTINGS: hh.config: rate must be a number" "naming the setting"
+is "$RC" 2 "a bad HH_SETTINGS value is invalid input: exit 2"
+is "$ERR" "hh: HH_SETTINGS: rate must be a number" "naming the setting, in one line"
 HH_SETTINGS=colour=blue run_hh -e 'print(1)'
-like "$ERR" "HH_SETTINGS: hh.config: unknown setting 'colour'" "an unknown setting is named"
+is "$ERR" "hh: HH_SETTINGS: unknown setting 'colour'" "an unknown setting is named"
 run_lua 'hh.config{poll = {min_interval = -1}}'
 like "$ERR" "script.lua:1: hh.config: poll_min_interval must be from 0.001 to 86400" "hh.config checks ranges"
 

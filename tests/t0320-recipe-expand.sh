@@ -156,8 +156,8 @@ is "$(printf '%s' "$OUT" | jq -r '[.jobs[].id] | join(" ")')" "$ids" "the Lua fo
 run_hh check ab.lua
 is "$RC" 0 "hh check accepts the Lua form"
 
-# --set changes a variable, a field or a top-level key.
-run_hh plan ab.yaml --json --set samples=1 --set mode=pro --set place_extra=1
+# --set changes a variable, a field or a top-level key (vars.NAME adds one).
+run_hh plan ab.yaml --json --set samples=1 --set mode=pro --set vars.place_extra=1
 is "$(printf '%s' "$OUT" | jq -r '"\(.jobs | length) \(.jobs[0].params.mode)"')" "4 pro" "--set samples=1 --set mode=pro"
 
 # Output names: templates, sanitised values, default names.

@@ -77,6 +77,6 @@ Y
 run_hh run tight.yaml --out "$SCRATCH/tight" -q
 is "$RC" 2 "a worst case above the budget is refused before anything is sent"
 sed -i 's/budget: 1000/budget: 1500/' tight.yaml
-run_hh run tight.yaml --out "$SCRATCH/tight" -q --set budget=1000 --set n=1
+run_hh run tight.yaml --out "$SCRATCH/tight" -q --set budget=1000
 is "$RC" 2 "--set budget=... is checked the same way"
 done_testing

@@ -193,7 +193,7 @@ UPDATE tasks SET sha256 = NULLIF(sha256, '');
 UPDATE manifest SET task_id = NULLIF(task_id, ''), file = NULLIF(file, ''), sha256 = NULLIF(sha256, '');
 CREATE INDEX ledger_key ON ledger(key);
 CREATE INDEX ledger_job ON ledger(job);
-CREATE INDEX attempts_task ON attempts(task_id);
+CREATE INDEX IF NOT EXISTS attempts_task ON attempts(task_id);
 CREATE INDEX attempts_key ON attempts(idempotency_key);
 CREATE INDEX manifest_job ON manifest(job);
 EOF

@@ -5,26 +5,56 @@
 
 local args = require("hh.args")
 local core = require("hh.core")
+local startup = require("hh.startup")
 
 local M = {}
 
-M.EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, interrupted = 130 }
+M.EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, unreachable = 5, interrupted = 130 }
 local EXIT = M.EXIT
 
 local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
 
+local function tracing()
+  local t = os.getenv("HH_TRACE")
+  return t ~= nil and t ~= "" and t ~= "0"
+end
+
 -- Exit code for an expected failure class.
 local function exit_for(class)
-  if class == "auth" or class == "quota" or class == "forbidden" or class == "invalid" or class == "stopped" then
+  if class == "auth" or class == "quota" or class == "forbidden" or class == "invalid" or class == "stopped"
+      or class == "not_found" then
     return EXIT.refused
   end
   if class == "interrupted" then return EXIT.interrupted end
+  if (class == "not_sent" or class == "transport") and startup.unreachable() then return EXIT.unreachable end
   return EXIT.failed
+end
+
+-- An error in hh's own code: one line, or the traceback with HH_TRACE set.
+-- Invalid input found where hh is first loaded (HH_BASE_URL, HH_SETTINGS)
+-- is kept as it is, for exit 2.
+local function internal(e)
+  if type(e) == "table" and e.usage then return e end
+  if tracing() then return debug.traceback(tostring(e), 2) end
+  return startup.clean(e)
 end
 
 local function run_loop(fn, ...)
   local failed, aborted, interrupts = core.run(fn, ...)
   return failed, aborted, interrupts
+end
+
+-- Runs a command's work as a job; its exit status is what fn returns. An
+-- error raised in it is hh's own (the command checked its input first):
+-- one line and exit 1, never a success.
+local function run_command(fn)
+  local code
+  local _, aborted, interrupts = run_loop(function()
+    local ok, res = xpcall(fn, internal)
+    if ok then code = res else say("error: %s", res) code = EXIT.error end
+  end)
+  if aborted or interrupts > 0 then return EXIT.interrupted end
+  return code or EXIT.error
 end
 
 local HELP = {}
@@ -52,7 +82,8 @@ as hh.config takes), HH_LUA_PATH (load lua/ from disk), HH_TRACE=1 (trace
 HTTP, Authorization redacted), NO_COLOR.
 
 Exit codes: 0 ok, 1 script error, 2 usage or invalid input (nothing sent),
-3 the API refused (key, credits, request), 4 some jobs failed, 130 interrupted.]]
+3 the API refused (key, credits, request, unknown task id), 4 some jobs failed,
+5 the host could not be reached, 130 interrupted.]]
 
 local COMMON = {
   { name = "base-url", arg = "URL", help = "API base URL (default $HH_BASE_URL or https://happyhorse.app)" },
@@ -71,7 +102,8 @@ local GENERATE = with_common({
   { name = "sound", flag = true, negatable = true, help = "native audio (default on; --no-sound turns it off)" },
   { name = "cfg", arg = "X", help = "prompt adherence, 0 to 1 (default 0.5)" },
   { name = "image", arg = "URL", many = true, help = "first (and last) frame image; repeatable" },
-  { name = "set", arg = "FIELD=VALUE", many = true, help = "any other request field, e.g. --set seed=42" },
+  { name = "set", arg = "FIELD=VALUE", many = true, help = "any other API field, JSON-typed, e.g. --set seed=42" },
+  { name = "extra", arg = "NAME=VALUE", many = true, help = "a field only some hosts know, sent unchanged" },
   { name = "wait", short = "w", flag = true, help = "wait until the task is final" },
   { name = "output", short = "o", arg = "FILE", help = "download the video to FILE (implies --wait)" },
   { name = "deadline", arg = "SECONDS", help = "give up waiting after this long" },
@@ -88,20 +120,14 @@ HELP.status = "usage: hh status TASK_ID [--json]\n\nAsks once for a task's statu
 HELP.wait = "usage: hh wait TASK_ID [-o FILE] [--deadline SECONDS]\n\nWaits until the task is final; downloads its video with -o.\n\n" .. args.usage(WAIT)
 HELP.version = "usage: hh version\n\nPrints the versions of hh, Lua, libcurl, libyaml and SQLite."
 
-local function apply_common(opts)
-  local hh = require("hh")
-  local settings = {}
-  if opts["base-url"] then settings.base_url = opts["base-url"] end
-  if opts.rate then
-    local n, err = args.number(opts, "rate", 0, 1e6)
-    if not n then return nil, err end
-    settings.rate = n
-  end
-  if next(settings) then
-    local ok, err = pcall(hh.config, settings)
-    if not ok then return nil, tostring(err) end
-  end
-  return true
+-- Loads hh for a command with its --base-url and --rate; or prints what is
+-- wrong (one line) and returns nil and the exit status.
+local function connect(name, opts)
+  local rate, rerr = args.number(opts, "rate", 0, 1e6)
+  if rerr then say("%s: %s", name, rerr) return nil, EXIT.usage end
+  local hh, err = startup.connect({ base_url = opts["base-url"], rate = rate })
+  if not hh then say("%s", err) return nil, EXIT.usage end
+  return hh
 end
 
 local function print_result(r, as_json)
@@ -127,85 +153,119 @@ local function set_value(text)
   return text
 end
 
+-- FIELD=VALUE pairs of --set (known fields) or --extra (fields hh does not
+-- know, sent unchanged) into params; every problem is said. True if none.
+local function add_fields(params, opts, profile)
+  local fine = true
+  local function bad(...) say(...) fine = false end
+  for _, option in ipairs({ "set", "extra" }) do
+    for _, kv in ipairs(opts[option] or {}) do
+      local k, v = kv:match("^([%a_][%w_]*)=(.*)$")
+      if not k then
+        bad("generate: --%s: expected FIELD=VALUE, got %q", option, kv)
+      elseif option == "set" then
+        local why = profile.unknown_field(require("hh").profile(), k,
+          "pass fields only some hosts know with --extra NAME=VALUE")
+        if why then bad("generate: --set %s: %s", kv, (why:gsub("^[%w_]+: ", "", 1))) else params[k] = set_value(v) end
+      elseif profile.KNOWN[k] then
+        bad("generate: --extra %s: is an API field; use --set %s", kv, kv)
+      else
+        params.extra = params.extra or {}
+        params.extra[k] = set_value(v)
+      end
+    end
+  end
+  return fine
+end
+
 local function cmd_generate(argv)
   local opts, rest = args.command(GENERATE, "generate", argv, HELP.generate)
   if not opts then return rest end
   if #rest > 0 then say("generate: unexpected argument %q", rest[1]) return EXIT.usage end
+  if opts.output == "" then say("generate: --output needs a file name") return EXIT.usage end
+  local deadline, err = args.number(opts, "deadline", 0)
+  if err then say("generate: %s", err) return EXIT.usage end
+  local hh, code = connect("generate", opts)
+  if not hh then return code end
   local params = { prompt = opts.prompt, mode = opts.mode, aspect_ratio = opts.aspect, sound = opts.sound,
                    image_urls = opts.image }
+  local fine = true
   for _, name in ipairs({ "duration", "cfg" }) do
     if opts[name] then
       local n = tonumber(opts[name])
-      if not n then say("generate: --%s: expected a number, got %q", name, opts[name]) return EXIT.usage end
+      if not n then say("generate: --%s: expected a number, got %q", name, opts[name]) fine = false end
       params[name == "cfg" and "cfg_scale" or name] = n
     end
   end
-  for _, kv in ipairs(opts.set or {}) do
-    local k, v = kv:match("^([%w_]+)=(.*)$")
-    if not k then say("generate: --set: expected FIELD=VALUE, got %q", kv) return EXIT.usage end
-    params[k] = set_value(v)
-  end
+  fine = add_fields(params, opts, require("hh.profile")) and fine
+  if not fine then return EXIT.usage end
   local problems = require("hh.rules").check(params)
   if #problems > 0 then
     for _, p in ipairs(problems) do say("generate: %s: %s", p.field, p.rule) end
     return EXIT.usage
   end
-  local deadline, err = args.number(opts, "deadline", 0)
-  if err then say("generate: %s", err) return EXIT.usage end
-  local ok, cerr = apply_common(opts)
-  if not ok then say("generate: %s", cerr) return EXIT.usage end
-  local hh = require("hh")
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
-  local code = EXIT.ok
-  run_loop(function()
+  return run_command(function()
     local t, msg, class = hh.generate(params)
-    if not t then say("%s", msg) code = exit_for(class) return end
+    if not t then say("%s", msg) return exit_for(class) end
     if not (opts.wait or opts.output) then
       if opts.json then
         io.stdout:write(require("hh.json").encode({ task_id = t.id, credits = t.credits }), "\n")
       else
         io.stdout:write(t.id, "\n")
       end
-      return
+      return EXIT.ok
     end
     say("task %s submitted (%d credits); waiting", t.id, t.credits)
     local r, wmsg, wclass = hh.wait(t, { output = opts.output, deadline = deadline })
-    if not r then say("%s", wmsg) code = exit_for(wclass) return end
+    if not r then say("%s", wmsg) return exit_for(wclass) end
     print_result(r, opts.json)
+    return EXIT.ok
   end)
-  return code
 end
 
 local function task_command(name, spec, argv, fn)
   local opts, rest = args.command(spec, name, argv, HELP[name])
   if not opts then return rest end
   if #rest ~= 1 then say("%s: expected one TASK_ID (see hh help %s)", name, name) return EXIT.usage end
-  local ok, err = apply_common(opts)
-  if not ok then say("%s: %s", name, err) return EXIT.usage end
+  if rest[1] == "" then say("%s: TASK_ID must not be empty", name) return EXIT.usage end
+  if opts.output == "" then say("%s: --output needs a file name", name) return EXIT.usage end
+  local deadline, err = args.number(opts, "deadline", 0)
+  if err then say("%s: %s", name, err) return EXIT.usage end
+  opts.deadline = deadline
+  local hh, code = connect(name, opts)
+  if not hh then return code end
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
-  local code = EXIT.ok
-  run_loop(function() code = fn(rest[1], opts) end)
-  return code
+  return run_command(function() return fn(hh, rest[1], opts) end)
+end
+
+local function print_status(r, opts)
+  if opts.json then print_result(r, true) else
+    io.stdout:write(r.status, r.url and ("\t" .. r.url) or "", r.error and ("\t" .. r.error) or "", "\n")
+  end
 end
 
 local function cmd_status(argv)
-  return task_command("status", STATUS, argv, function(id, opts)
-    local r, msg, class = require("hh").status(id)
+  return task_command("status", STATUS, argv, function(hh, id, opts)
+    local r, msg, class = hh.status(id)
     if not r then say("%s", msg) return exit_for(class) end
-    if opts.json then print_result(r, true) else
-      io.stdout:write(r.status, r.url and ("\t" .. r.url) or "", r.error and ("\t" .. r.error) or "", "\n")
-    end
+    print_status(r, opts)
     return EXIT.ok
   end)
 end
 
 local function cmd_wait(argv)
-  return task_command("wait", WAIT, argv, function(id, opts)
-    local deadline, err = args.number(opts, "deadline", 0)
-    if err then say("wait: %s", err) return EXIT.usage end
-    local r, msg, class = require("hh").wait(id, { output = opts.output, deadline = deadline })
+  return task_command("wait", WAIT, argv, function(hh, id, opts)
+    -- One status request first: a host that cannot be reached, or a task
+    -- it does not know, is said now rather than after a patient wait.
+    local first, fmsg, fclass = hh.status(id)
+    if not first and (fclass == "not_found" or startup.unreachable()) then
+      say("%s", fmsg)
+      return exit_for(fclass)
+    end
+    local r, msg, class = hh.wait(id, { output = opts.output, deadline = opts.deadline })
     if not r then say("%s", msg) return exit_for(class) end
     print_result(r, opts.json)
     return EXIT.ok
@@ -220,7 +280,9 @@ end
 
 -- Runs a chunk as the script: `hh` and `cjson` are globals, `arg` as lua gives it.
 local function run_chunk(chunk, script_args)
-  _G.hh = require("hh")
+  local hh, err = startup.connect({ script = true })
+  if not hh then say("%s", err) return EXIT.usage end
+  _G.hh = hh
   _G.cjson = require("cjson")
   local failed, aborted, interrupts = run_loop(chunk, table.unpack(script_args, 1, script_args.n))
   if aborted or interrupts > 0 then return EXIT.interrupted end
@@ -276,7 +338,7 @@ M.commands = {
 local LEAVE_AT_EXIT = { check = true, plan = true }
 
 -- The exit status, and true when the Lua state need not be closed.
-function M.main(argv)
+local function dispatch(argv)
   local cmd = argv[1]
   if cmd == nil then
     io.stderr:write(HELP.main, "\n")
@@ -297,6 +359,16 @@ function M.main(argv)
   if cmd:match("^%-") then say("unknown option %s (see hh help)", cmd) return EXIT.usage end
   say("unknown command %q (see hh help)", cmd)
   return EXIT.usage
+end
+
+-- An error nothing else caught is hh's own: one line (HH_TRACE=1 shows
+-- where), exit 1.
+function M.main(argv)
+  local ok, status, leave = xpcall(dispatch, internal, argv)
+  if ok then return status, leave end
+  if type(status) == "table" then say("%s", status.message) return EXIT.usage end
+  say("error: %s", status)
+  return EXIT.error
 end
 
 return M

@@ -15,7 +15,7 @@ local EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, interrupte
 local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
 
 local COMMON = {
-  { name = "set", arg = "NAME=VALUE", many = true, help = "set a variable, a field or a top-level key (repeatable)" },
+  { name = "set", arg = "NAME=VALUE", many = true, help = "set a variable, a field or a top-level key, or narrow an axis (repeatable)" },
   { name = "trust", flag = true, help = "let a Lua recipe use the shell, files outside its run and native code" },
   { name = "help", short = "h", flag = true, help = "show this help" },
 }
@@ -71,7 +71,7 @@ local function parse_sets(list)
     local value = v
     if v == "true" then value = true elseif v == "false" then value = false
     elseif tonumber(v) and v:match("^%-?[%d.]+[eE]?[-+]?%d*$") then value = math.tointeger(tonumber(v)) or tonumber(v) end
-    sets[#sets + 1] = { key = k, value = value }
+    sets[#sets + 1] = { key = k, value = value, text = kv }
   end
   return sets
 end
@@ -342,8 +342,8 @@ function M.run(argv)
   local r, jobs, min, worst = prepared(path, opts)
   if not r then return jobs end
   M.collect_again()
-  local hh = require("hh")
-  if opts["base-url"] then hh.config({ base_url = opts["base-url"] }) end
+  local hh, herr = M.connect(opts, r)
+  if not hh then say("%s", herr) return EXIT.usage end
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
   local out = opts.out or ("runs/" .. r.name)
@@ -396,6 +396,16 @@ function M.run(argv)
   if stopped and not stopped:find("^the journal") then return EXIT.refused end
   if summary.failed + summary.unknown + summary.skipped + summary.pending > 0 then return EXIT.failed end
   return EXIT.ok
+end
+
+-- hh for a run of recipe r: HH_BASE_URL, HH_SETTINGS and --base-url
+-- checked, and the fields its extra: passes through declared to the host
+-- profile (hh.generate refuses fields nobody declared). nil and a message.
+function M.connect(opts, r)
+  local names = {}
+  for k in pairs(r.extra) do names[#names + 1] = k end
+  table.sort(names)
+  return require("hh.startup").connect({ base_url = opts["base-url"], extra_fields = names })
 end
 
 local function parse_dir(spec_, name, argv, optional)

@@ -6,6 +6,7 @@
 --   local r = assert(hh.wait(t, {output = "horse.mp4"}))
 
 local core = require("hh.core")
+local host = require("hh.host")
 local profile = require("hh.profile")
 require("hh.sandbox") -- caps string.rep and removes string.dump for every string, from the start
 
@@ -19,29 +20,111 @@ hh.stats = core.stats
 hh.versions = core.versions
 
 -- The host profile in use; hh.config{profile = ...} or {base_url = ...} changes it.
-local current = profile.new(profile.happyhorse, { base_url = os.getenv("HH_BASE_URL") or profile.happyhorse.base_url })
+local current = profile.new(profile.happyhorse, { base_url = profile.happyhorse.base_url, base_url_from = "HH_BASE_URL" })
 core.set_profile(current)
 core.configure({ base_url = current.base_url, rate = current.rate, idempotent_host = current.idempotent })
 
 function hh.profile() return current end
 
--- HH_SETTINGS="name=value,name=value" applies settings before anything runs
--- (e.g. poll_min_interval=0.01 against a fast simulator).
-local function apply_env_settings()
+-- Friendlier names hh.config and HH_SETTINGS take for settings of the loop.
+local FRIENDLY = {
+  concurrency = "max_transfers",
+}
+
+-- "; did you mean ..." for a setting name that is not one.
+local function setting_hint(name)
+  local known = { profile = true, poll = true }
+  for k in pairs(core.configure()) do known[k] = true end
+  for k in pairs(FRIENDLY) do known[k] = true end
+  return require("hh.recipe").suggest(name, known)
+end
+
+-- Applies settings given by `origin` ("hh.config", "HH_SETTINGS"), whose
+-- name starts every message; errors are raised at `level`. A base URL is
+-- checked where it is given: scheme, host, nothing else (hh.host).
+local function configure(settings, origin, level)
+  local flat, new_profile = {}, nil
+  for k, v in pairs(settings) do
+    if k == "profile" then
+      if type(v) ~= "table" then error(origin .. ": profile must be a table of overrides", level) end
+      new_profile = {}
+      for pk, pv in pairs(v) do new_profile[pk] = pv end
+    elseif k == "poll" then
+      if type(v) ~= "table" then error(origin .. ": poll must be a table", level) end
+      for pk, pv in pairs(v) do flat["poll_" .. pk] = pv end
+    elseif type(k) ~= "string" then
+      error(origin .. ": settings are named (name = value)", level)
+    else
+      flat[FRIENDLY[k] or k] = v
+    end
+  end
+  local known = core.configure()
+  for k in pairs(flat) do
+    if known[k] == nil then error(string.format("%s: unknown setting '%s'%s", origin, k, setting_hint(k)), level) end
+  end
+  local base = flat.base_url
+  if base == nil and new_profile then base = new_profile.base_url end
+  if base ~= nil then
+    if type(base) ~= "string" then error(origin .. ": base_url must be a string", level) end
+    local problem = host.check_base_url(base)
+    if problem then error(origin .. ": base_url: " .. problem, level) end
+  end
+  if new_profile or base then
+    local overrides = new_profile or {}
+    overrides.base_url = base or current.base_url
+    if base then overrides.base_url_from = origin == "HH_BASE_URL" and origin or origin .. ": base_url" end
+    local ok, made = pcall(profile.new, current, overrides)
+    if not ok then error(origin .. ": " .. tostring(made), level) end
+    current = made
+    core.set_profile(current)
+    flat.base_url = current.base_url
+    if new_profile and new_profile.rate ~= nil and flat.rate == nil then flat.rate = new_profile.rate end
+    if new_profile and new_profile.idempotent ~= nil then flat.idempotent_host = new_profile.idempotent end
+  end
+  local ok, result = pcall(core.configure, flat)
+  if not ok then error((tostring(result):gsub("^hh%.config: ", origin .. ": ")), level) end
+  return result
+end
+
+-- HH_BASE_URL, then HH_SETTINGS="name=value,name=value" (e.g.
+-- poll_min_interval=0.01 against a fast simulator), before anything runs.
+-- A problem with either stops hh before it sends anything: the error is
+-- marked as invalid input (`usage`), which the command line turns into one
+-- line and exit 2 wherever hh is first loaded.
+local function apply_environment()
+  local base = os.getenv("HH_BASE_URL")
+  if base and base ~= "" then
+    local problem = host.check_base_url(base)
+    if problem then error("HH_BASE_URL: " .. problem, 0) end
+    configure({ base_url = base }, "HH_BASE_URL", 0)
+  end
   local text = os.getenv("HH_SETTINGS")
   if not text or text == "" then return end
   local flat = {}
   for item in text:gmatch("[^,]+") do
-    local k, v = item:match("^%s*([%w_]+)%s*=%s*(.-)%s*$")
-    if not k then error("HH_SETTINGS: expected name=value, got " .. item, 0) end
+    local k, v = item:match("^%s*([%a_][%w_]*)%s*=%s*(.-)%s*$")
+    if not k then error(string.format('HH_SETTINGS: "%s" is not name=value', item), 0) end
     if v == "true" then flat[k] = true
     elseif v == "false" then flat[k] = false
     else flat[k] = tonumber(v) or v end
   end
-  local ok, err = pcall(core.configure, flat)
-  if not ok then error("HH_SETTINGS: " .. tostring(err), 0) end
+  configure(flat, "HH_SETTINGS", 0)
 end
-apply_env_settings()
+do
+  local ok, err = pcall(apply_environment)
+  if not ok then
+    error(setmetatable({ usage = true, message = tostring(err) },
+      { __tostring = function(e) return e.message end }), 0)
+  end
+end
+
+-- hh.config{...}: changes settings for the rest of the run; returns them all.
+function hh.config(settings)
+  if settings == nil then return core.configure() end
+  if type(settings) ~= "table" then error("hh.config: expected a table", 2) end
+  local result = configure(settings, "hh.config", 3)
+  return result
+end
 
 -- hh.wait(task [, opts]) -> result | nil, message, class, result
 -- hh.wait(list [, opts]) -> results (each with ok = true or false), failures
@@ -149,39 +232,6 @@ function hh.wait_all(list, opts)
     return { ok = false, error = msg, class = class, task_id = type(task) == "table" and task.id or task }
   end)
   return results, failures
-end
-
--- hh.config{...}: changes settings for the rest of the run; returns them all.
-local FRIENDLY = {
-  concurrency = "max_transfers",
-}
-function hh.config(settings)
-  if settings == nil then return core.configure() end
-  if type(settings) ~= "table" then error("hh.config: expected a table", 2) end
-  local flat, new_profile = {}, nil
-  for k, v in pairs(settings) do
-    if k == "profile" then
-      if type(v) ~= "table" then error("hh.config: profile must be a table of overrides", 2) end
-      new_profile = v
-    elseif k == "poll" then
-      if type(v) ~= "table" then error("hh.config: poll must be a table", 2) end
-      for pk, pv in pairs(v) do flat["poll_" .. pk] = pv end
-    else
-      flat[FRIENDLY[k] or k] = v
-    end
-  end
-  if new_profile or flat.base_url then
-    local overrides = new_profile or {}
-    overrides.base_url = flat.base_url or overrides.base_url or current.base_url
-    current = profile.new(current, overrides)
-    core.set_profile(current)
-    flat.base_url = current.base_url
-    if new_profile and new_profile.rate ~= nil and flat.rate == nil then flat.rate = new_profile.rate end
-    if new_profile and new_profile.idempotent ~= nil then flat.idempotent_host = new_profile.idempotent end
-  end
-  local ok, result = pcall(core.configure, flat)
-  if not ok then error(result, 2) end
-  return result
 end
 
 hh.null = require("cjson").null

@@ -102,6 +102,15 @@ function M.copy_key(new, k, src)
   w.keypos[k] = M.keypos(src, k)
 end
 
+-- Records that t[k] was given at `at` (a command line's --set, say).
+function M.set_key(t, k, at)
+  M.set(t, at)
+  local w = where[t]
+  rawset(w.keys, k, at)
+  w.keypos = w.keypos or {}
+  w.keypos[k] = at
+end
+
 function M.set(t, at)
   where[t] = where[t] or { at = at, keys = {}, items = {} }
 end

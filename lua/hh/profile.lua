@@ -1,8 +1,9 @@
 -- hh.profile: a host profile says how one host speaks the HappyHorse API:
 -- base URL, endpoint paths, where the task id, status word, result URLs and
--- error live in its answers, what its status words mean, its rate limit and
--- whether it honours Idempotency-Key. The C core calls the functions below;
--- a reseller with another URL shape is a new table, not new C.
+-- error live in its answers, what its status words mean, its rate limit,
+-- whether it honours Idempotency-Key and which fields it takes beyond the
+-- documented ones. The C core calls the functions below; a reseller with
+-- another URL shape is a new table, not new C.
 
 local json = require("hh.json")
 local rules = require("hh.rules")
@@ -29,7 +30,23 @@ M.happyhorse = {
   },
   rate = 1,               -- requests a second (a reseller documents 60 a minute)
   idempotent = false,     -- not documented for this host
+  extra_fields = {},      -- fields the host takes beyond rules.FIELDS, sent unchanged
 }
+
+-- The request fields every host knows (rules.FIELDS, seed among them).
+M.KNOWN = {}
+for _, f in ipairs(rules.FIELDS) do M.KNOWN[f] = true end
+
+-- Why a name cannot be a request field of profile p, or nil: one rule for
+-- hh.generate, hh generate --set and the recipe engine. `tail` says how to
+-- pass a field only some hosts know.
+function M.unknown_field(p, name, tail)
+  if type(name) ~= "string" then
+    return string.format("[%s]: not a field name (fields are named: {prompt = ...})", tostring(name))
+  end
+  if M.KNOWN[name] or p.extra_set[name] then return nil end
+  return string.format("%s: not an API field%s; %s", name, require("hh.recipe").suggest(name, M.KNOWN), tail)
+end
 
 local function dig(t, path)
   for _, k in ipairs(path) do
@@ -99,15 +116,50 @@ function M.new(base, overrides)
   local p = copy(base or M.happyhorse)
   for k, v in pairs(overrides or {}) do p[k] = v end
   p.base_url = tostring(p.base_url):gsub("/+$", "")
+  if type(p.extra_fields) ~= "table" then error("profile.extra_fields must be a list of field names", 0) end
+  p.extra_set = {}
+  for _, f in ipairs(p.extra_fields) do
+    if type(f) ~= "string" then error("profile.extra_fields must be a list of field names", 0) end
+    p.extra_set[f] = true
+  end
+
+  -- Names first (sorted, so the message is always the same one), then the
+  -- rules; `extra` fields pass through but may not stand in for known ones.
+  local function check_names(params)
+    local names = {}
+    for k in pairs(params) do
+      if k ~= "extra" then
+        if type(k) ~= "string" then return M.unknown_field(p, k) end
+        names[#names + 1] = k
+      end
+    end
+    table.sort(names)
+    for _, k in ipairs(names) do
+      local why = M.unknown_field(p, k, "pass fields only some hosts know in extra = {...}")
+      if why then return why end
+    end
+    local extra = params.extra
+    if extra == nil then return nil end
+    if type(extra) ~= "table" then return "extra: must be a table of fields passed through unchanged" end
+    for k in pairs(extra) do
+      if type(k) ~= "string" then return string.format("extra[%s]: not a field name", tostring(k)) end
+      if M.KNOWN[k] then return string.format("extra.%s: is an API field; set it directly", k) end
+    end
+    return nil
+  end
 
   function p.prepare_generate(params, opts)
     opts = opts or {}
+    local why = type(params) == "table" and check_names(params)
+    if why then error("hh.generate: " .. why, 3) end
     local problems, duration = rules.check(params)
     if #problems > 0 then
       local first = problems[1]
       error(string.format("hh.generate: %s: %s", first.field, first.rule), 3)
     end
     local body = copy(params)
+    body.extra = nil
+    for k, v in pairs(params.extra or {}) do body[k] = type(v) == "table" and copy(v) or v end
     body.model = body.model or p.model
     local text = json.encode(body)
     local key = opts.idempotency_key
@@ -152,7 +204,8 @@ function M.new(base, overrides)
       return nil, string.format("outcome unknown: %s; the task may exist and be billed (Idempotency-Key %s)",
         out.error, req.idempotency_key), "unknown"
     end
-    if out.result == "not_sent" then
+    -- "failed" here is a request the loop could not start: never sent either.
+    if out.result == "not_sent" or out.result == "failed" then
       return nil, "not submitted: " .. out.error, "not_sent"
     end
     return nil, out.error, out.result

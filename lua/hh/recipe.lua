@@ -14,7 +14,6 @@ M.VERSION = 1
 -- API fields a recipe may set (top level, defaults, sweep axes, variants).
 M.FIELDS = {}
 for _, f in ipairs(rules.FIELDS) do M.FIELDS[f] = true end
-M.FIELDS.seed = true            -- passed through; hosts that take one use it
 M.FIELDS.first_frame = true     -- friendly names for image_urls[1] and [2]
 M.FIELDS.last_frame = true
 
@@ -32,27 +31,35 @@ M.RESERVED = { cell = true, sample = true, variant = true, name = true, job = tr
 M.CLASSES = { failed = true, policy = true, invalid = true, quota = true, transient = true,
               timeout = true, unknown = true, any = true }
 
+-- Edits from a to b, two swapped neighbours counting as one edit (the
+-- commonest typo: "sampels").
 local function distance(a, b)
   if math.abs(#a - #b) > 2 then return 3 end
-  local prev = {}
+  local prev2, prev = nil, {}
   for j = 0, #b do prev[j] = j end
   for i = 1, #a do
     local cur = { [0] = i }
     for j = 1, #b do
       local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
       cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      if prev2 and j > 1 and a:sub(i, i) == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then
+        cur[j] = math.min(cur[j], prev2[j - 2] + 1)
+      end
     end
-    prev = cur
+    prev2, prev = prev, cur
   end
   return prev[#b]
 end
 
--- "; did you mean 'x'?" for a misspelt name, or "".
+-- "; did you mean 'x'?" for a misspelt name, or "". A short name must be
+-- close (two edits turn "zzz" into "zip", which is no suggestion).
 function M.suggest(name, known)
   local best, bestd
   for k in pairs(known) do
     local d = distance(name, k)
-    if d <= 2 and (not bestd or d < bestd or (d == bestd and k < best)) then best, bestd = k, d end
+    if d <= 2 and 2 * d <= #name and (not bestd or d < bestd or (d == bestd and k < best)) then
+      best, bestd = k, d
+    end
   end
   return best and string.format(" (did you mean '%s'?)", best) or ""
 end
@@ -82,11 +89,15 @@ function Problems:add(at, field, rule)
   self[#self + 1] = { at = at, field = field, rule = rule }
 end
 
+-- One line a problem; one caused by the command line's --set is said as
+-- hh's own ("hh: --set k=v: ..."), not as a place in the file.
 function Problems:render()
   local lines = {}
   for _, p in ipairs(self) do
-    lines[#lines + 1] = p.field and string.format("%s: %s: %s", p.at, p.field, p.rule)
-      or string.format("%s: %s", p.at, p.rule)
+    local at = tostring(p.at)
+    if at:sub(1, 6) == "--set " then at = "hh: " .. at end
+    lines[#lines + 1] = p.field and string.format("%s: %s: %s", at, p.field, p.rule)
+      or string.format("%s: %s", at, p.rule)
   end
   return lines
 end
@@ -706,33 +717,16 @@ local function check(raw, problems, null, path)
   return r
 end
 
--- Applies --set name=value: a var if vars has it (or it is new and not a
--- field), an API field otherwise, or a top-level setting.
-function M.apply_sets(raw, sets)
-  for _, s in ipairs(sets or {}) do
-    local k, v = s.key, s.value
-    if k:match("^vars%.") then
-      raw.vars = raw.vars or {}
-      raw.vars[k:sub(6)] = v
-    elseif M.FIELDS[k] or (M.TOP[k] and k ~= "vars" and k ~= "defaults" and k ~= "extends") then
-      raw[k] = v
-    elseif type(raw.vars) == "table" and raw.vars[k] ~= nil then
-      raw.vars[k] = v
-    else
-      raw.vars = raw.vars or {}
-      raw.vars[k] = v
-    end
-  end
-end
-
 -- Loads and checks a recipe: the normalised recipe and the problems found.
 function M.load(path, opts)
   opts = opts or {}
   local problems = M.problems()
   local raw = load_with_extends(path, problems, opts, {})
   if not raw then return nil, problems end
-  M.apply_sets(raw, opts.sets)
+  local sets = require("hh.sets")
+  local narrow = sets.apply(raw, opts.sets, problems)
   local r = check(raw, problems, opts.yaml_null, path)
+  sets.narrow(r, narrow, problems)
   return r, problems
 end
 

@@ -1,7 +1,7 @@
 -- hh.rules: the documented field rules of a HappyHorse generation request,
 -- checked locally before anything is sent. Messages read "field: rule", the
--- same words hh-sim answers with. Fields not named here pass through
--- unchanged (a host may accept more, e.g. `seed`).
+-- same words hh-sim answers with. Only the fields named in M.FIELDS may be
+-- sent; a host that takes more declares them (hh.profile's extra_fields).
 
 local M = {}
 
@@ -13,8 +13,9 @@ M.ASPECTS = { ["16:9"] = true, ["9:16"] = true, ["1:1"] = true }
 M.MAX_SHOTS = 16
 
 -- The fields hh knows, for "did you mean" suggestions and the JSON schema.
+-- seed has no rule here: it is passed through, and hosts that take one use it.
 M.FIELDS = { "model", "prompt", "mode", "duration", "aspect_ratio", "image_urls", "sound",
-             "cfg_scale", "multi_shots", "multi_prompt" }
+             "cfg_scale", "multi_shots", "multi_prompt", "seed" }
 
 local function whole(v)
   return type(v) == "number" and v == math.floor(v) and v == v and math.abs(v) < 1e15
