@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apikey.h"
 #include "xfer.h"
 
 volatile sig_atomic_t loop_signals;
@@ -254,7 +255,7 @@ void loop_wake_key(struct loop *lp, const char *key)
     lp->nkeyed = kept;
 }
 
-static void xfer_final(struct loop *lp, struct xfer *x);
+static void xfer_done(struct loop *lp, struct xfer *x);
 
 /* A submission that a stop keeps from being sent (again): final at once.
  * Its outcome is unknown if an earlier attempt may have reached the host. */
@@ -265,7 +266,7 @@ static void cancel_submission(struct loop *lp, struct xfer *x)
     snprintf(x->error, sizeof x->error, x->maybe_received
              ? "an earlier attempt may have reached the host; not sent again after new submissions stopped"
              : "not sent: new submissions stopped");
-    xfer_final(lp, x);
+    xfer_done(lp, x);
 }
 
 void loop_stop_submissions(struct loop *lp, const char *why)
@@ -299,67 +300,10 @@ double loop_wait_limit(const struct loop *lp, double deadline)
 
 /* --- the API key --------------------------------------------------------- */
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
-}
-
-static char *read_credentials(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return NULL;
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-        snprintf(err, errlen, "%s must be a file only you can read (chmod 600 %s)", path, path);
-        return NULL;
-    }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char line[1024], *key = NULL;
-    while (!key && fgets(line, sizeof line, f)) {
-        char *s = trim(line);
-        if (!*s || *s == '#')
-            continue;
-        char *eq = strchr(s, '=');
-        if (eq)
-            s = trim(eq + 1);
-        if (*s)
-            key = strdup(s);
-    }
-    memset(line, 0, sizeof line);
-    fclose(f);
-    if (!key)
-        snprintf(err, errlen, "%s holds no key", path);
-    return key;
-}
-
 const char *loop_api_key(struct loop *lp, char *err, size_t errlen)
 {
-    if (lp->api_key)
-        return lp->api_key;
-    const char *env = getenv("HH_API_KEY");
-    if (env && *env) {
-        lp->api_key = strdup(env);
-        return lp->api_key;
-    }
-    char path[1024];
-    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(path, sizeof path, "%s/hh/credentials", xdg);
-    else
-        snprintf(path, sizeof path, "%s/.config/hh/credentials", home ? home : "");
-    err[0] = '\0';
-    lp->api_key = read_credentials(path, err, errlen);
-    if (!lp->api_key && !err[0])
-        snprintf(err, errlen, "no API key: set HH_API_KEY or write the key to %s (mode 0600)", path);
+    if (!lp->api_key)
+        lp->api_key = apikey_load(err, errlen);
     return lp->api_key;
 }
 
@@ -395,7 +339,7 @@ void loop_start(struct loop *lp, struct xfer *x)
     enqueue(lp, x);
 }
 
-static void xfer_final(struct loop *lp, struct xfer *x)
+static void xfer_done(struct loop *lp, struct xfer *x)
 {
     x->finished_at = timer_now();
     loop_ready(lp, x->job);
@@ -434,21 +378,21 @@ static void start_transfer(struct loop *lp, struct xfer *x, double now)
      * unsent, 429, or the same key to an idempotent host) are one attempt. */
     if (x->kind == XFER_SUBMIT && x->attempts == 0 && run_on_send(lp, x) != 0) {
         x->result = XR_NOT_SENT;
-        xfer_final(lp, x);
+        xfer_done(lp, x);
         return;
     }
     if (xfer_prepare(x) != 0) {
         if (!x->error[0])
             snprintf(x->error, sizeof x->error, "cannot set up the request");
         x->result = XR_FAILED;
-        xfer_final(lp, x);
+        xfer_done(lp, x);
         return;
     }
     CURLMcode mc = curl_multi_add_handle(lp->multi, x->easy);
     if (mc != CURLM_OK) {
         snprintf(x->error, sizeof x->error, "libcurl: %s", curl_multi_strerror(mc));
         x->result = XR_FAILED;
-        xfer_final(lp, x);
+        xfer_done(lp, x);
         return;
     }
     x->in_multi = 1;
@@ -513,7 +457,7 @@ static void drain_finished(struct loop *lp)
                 budget_success(&lp->budget);
             if (x->kind != XFER_DOWNLOAD && x->result == XR_ANSWERED && x->code != 429)
                 rate_succeeded(&lp->rate);
-            xfer_final(lp, x);
+            xfer_done(lp, x);
         } else if (delay == 0) {
             enqueue(lp, x);
         } else if (timer_add(&lp->timers, timer_now() + delay, retry_timer, x, 0) != 0) {

@@ -1,16 +1,12 @@
 /* xfer.c - sets up each attempt of a transfer on a libcurl easy handle and
- * decides, when it ends, whether to try again. Relies on the loop for
- * queueing, timers, the rate limiter and the retry budget; never calls Lua. */
+ * decides, when it ends, whether to try again (for downloads, download.c
+ * decides). Relies on the loop for queueing, timers, the rate limiter and
+ * the retry budget; never calls Lua. */
 #include "xfer.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -18,8 +14,6 @@
 #include "loop.h"
 #include "reach.h"
 #include "version.h"
-
-enum { WRITE_OK, WRITE_TOO_LARGE, WRITE_IO, WRITE_RANGE_MISMATCH };
 
 struct xfer *xfer_new(struct loop *lp, enum xfer_kind kind, const char *url)
 {
@@ -135,7 +129,7 @@ static int seek_body(void *arg, curl_off_t offset, int origin)
     return CURL_SEEKFUNC_FAIL;
 }
 
-static size_t keep_answer(char *data, size_t size, size_t n, void *arg)
+size_t xfer_keep_answer(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
     size_t len = size * n, cap = x->loop->cfg.max_answer;
@@ -158,52 +152,6 @@ static size_t keep_answer(char *data, size_t size, size_t n, void *arg)
     memcpy(x->answer + x->answer_len, data, len);
     x->answer_len += len;
     x->answer[x->answer_len] = '\0';
-    return len;
-}
-
-static size_t write_file(char *data, size_t size, size_t n, void *arg)
-{
-    struct xfer *x = arg;
-    size_t len = size * n;
-    long code = 0;
-    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code != 200 && code != 206) {
-        /* An error page: keep a little of it for the message, not the file. */
-        if (x->answer_len < 512)
-            keep_answer(data, size, n < 512 ? n : 512, x);
-        x->write_failed = WRITE_OK;
-        return len;
-    }
-    if (x->received == 0) {
-        if (code == 200 && x->offset > 0) {
-            /* Range ignored: start the file again from the first byte. */
-            if (ftruncate(x->fd, 0) != 0) {
-                x->write_failed = WRITE_IO;
-                return 0;
-            }
-            x->offset = 0;
-        } else if (code == 206 && x->range_start != (int64_t)x->offset) {
-            x->write_failed = WRITE_RANGE_MISMATCH;
-            return 0;
-        }
-    }
-    if ((long long)(x->offset + x->received + len) > x->loop->cfg.max_download) {
-        x->write_failed = WRITE_TOO_LARGE;
-        return 0;
-    }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = pwrite(x->fd, data + done, len - done, (off_t)(x->offset + x->received + done));
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            x->write_failed = WRITE_IO;
-            snprintf(x->error, sizeof x->error, "cannot write %.160s.part: %s", x->path, strerror(errno));
-            return 0;
-        }
-        done += (size_t)w;
-    }
-    x->received += len;
     return len;
 }
 
@@ -309,30 +257,8 @@ int xfer_prepare(struct xfer *x)
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L); /* only feeds trace(), which redacts */
     }
 
-    if (x->kind == XFER_DOWNLOAD) {
-        if (x->fd < 0) {
-            char part[4200];
-            snprintf(part, sizeof part, "%s.part", x->path);
-            x->fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-            if (x->fd < 0) {
-                snprintf(x->error, sizeof x->error, "cannot create %.160s: %s", part, strerror(errno));
-                return -1;
-            }
-            struct stat st;
-            x->offset = fstat(x->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-        }
-        if (x->offset > 0) {
-            char range[40];
-            snprintf(range, sizeof range, "%llu-", (unsigned long long)x->offset);
-            curl_easy_setopt(e, CURLOPT_RANGE, range);
-        }
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_file);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-        long stall = (long)(cfg->stall_timeout + 0.999);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, stall < 1 ? 1L : stall);
-        return 0;
-    }
+    if (x->kind == XFER_DOWNLOAD)
+        return download_prepare(x);
 
     char host[256];
     reach_host(x->url, host, sizeof host);
@@ -352,7 +278,7 @@ int xfer_prepare(struct xfer *x)
     }
     if (add_header(x, "Authorization: Bearer %s", key) != 0 || add_header(x, "Accept: %s", "application/json") != 0)
         return -1;
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_answer);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_keep_answer);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(cfg->request_timeout * 1000));
     if (x->kind == XFER_SUBMIT) {
@@ -373,7 +299,7 @@ int xfer_prepare(struct xfer *x)
 
 /* --- deciding what an ended attempt means ------------------------------- */
 
-static double final(struct xfer *x, enum xfer_result r)
+double xfer_final(struct xfer *x, enum xfer_result r)
 {
     x->result = r;
     return -1;
@@ -387,7 +313,7 @@ static int connect_failed(struct xfer *x, CURLcode c)
 /* Try again after a delay (Retry-After when sane, else backoff), or give up.
  * A failed connection is said on stderr (a few times a run at most); to an
  * API host that has never answered it is tried only REACH_TRIES times. */
-static double again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
+double xfer_again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
 {
     struct loop *lp = x->loop;
     int tries = lp->cfg.max_retries + 1, unreachable = connect_failed(x, x->curl_code), failures = 0;
@@ -406,7 +332,7 @@ static double again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
         size_t len = strlen(x->error);
         snprintf(x->error + len, sizeof x->error - len, " (gave up after %d attempts)",
                  failures > x->attempts ? failures : x->attempts);
-        return final(x, if_exhausted);
+        return xfer_final(x, if_exhausted);
     }
     lp->retries++;
     /* With the shared budget spent the host is failing for everyone: keep
@@ -433,12 +359,12 @@ static void throttled(struct xfer *x)
     rate_throttled(&lp->rate, timer_now(), ra);
 }
 
-static int transient_http(long code)
+int xfer_transient_http(long code)
 {
     return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
 }
 
-static int transient_curl(CURLcode c)
+int xfer_transient_curl(CURLcode c)
 {
     switch (c) {
     case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: case CURLE_COULDNT_CONNECT:
@@ -462,7 +388,7 @@ static int never_sent(struct xfer *x, CURLcode c)
     return request_size == 0 && x->body_sent == 0 && !x->rewind_refused;
 }
 
-static void describe_curl(struct xfer *x, CURLcode c)
+void xfer_describe_curl(struct xfer *x, CURLcode c)
 {
     if (connect_failed(x, c)) {
         reach_describe(x->easy, c, x->url, x->loop->cfg.connect_timeout, x->error, sizeof x->error);
@@ -489,25 +415,25 @@ static double finished_submit(struct xfer *x, CURLcode c)
     struct loop *lp = x->loop;
     if (x->write_failed == WRITE_TOO_LARGE) {
         snprintf(x->error, sizeof x->error, "the answer to the submission was larger than %zu bytes", lp->cfg.max_answer);
-        return final(x, XR_UNKNOWN);
+        return xfer_final(x, XR_UNKNOWN);
     }
     if (c == CURLE_OK) {
         if (x->code == 429) {
             snprintf(x->error, sizeof x->error, "rate limited (HTTP 429)");
             throttled(x);
-            return again(x, x->maybe_received ? XR_UNKNOWN : XR_ANSWERED, 0);
+            return xfer_again(x, x->maybe_received ? XR_UNKNOWN : XR_ANSWERED, 0);
         }
         if (x->code < 500 && x->code != 408)
-            return final(x, XR_ANSWERED);
+            return xfer_final(x, XR_ANSWERED);
         snprintf(x->error, sizeof x->error, "the server answered HTTP %ld after the request was sent", x->code);
         x->maybe_received = 1;
-        return lp->cfg.idempotent_host ? again(x, XR_UNKNOWN, 0) : final(x, XR_UNKNOWN);
+        return lp->cfg.idempotent_host ? xfer_again(x, XR_UNKNOWN, 0) : xfer_final(x, XR_UNKNOWN);
     }
-    describe_curl(x, c);
+    xfer_describe_curl(x, c);
     if (never_sent(x, c))
-        return again(x, x->maybe_received ? XR_UNKNOWN : XR_NOT_SENT, c == CURLE_OPERATION_TIMEDOUT);
+        return xfer_again(x, x->maybe_received ? XR_UNKNOWN : XR_NOT_SENT, c == CURLE_OPERATION_TIMEDOUT);
     x->maybe_received = 1;
-    return lp->cfg.idempotent_host ? again(x, XR_UNKNOWN, c == CURLE_OPERATION_TIMEDOUT) : final(x, XR_UNKNOWN);
+    return lp->cfg.idempotent_host ? xfer_again(x, XR_UNKNOWN, c == CURLE_OPERATION_TIMEDOUT) : xfer_final(x, XR_UNKNOWN);
 }
 
 static double finished_api(struct xfer *x, CURLcode c)
@@ -515,151 +441,20 @@ static double finished_api(struct xfer *x, CURLcode c)
     struct loop *lp = x->loop;
     if (x->write_failed == WRITE_TOO_LARGE) {
         snprintf(x->error, sizeof x->error, "the answer was larger than %zu bytes", lp->cfg.max_answer);
-        return final(x, XR_TOO_LARGE);
+        return xfer_final(x, XR_TOO_LARGE);
     }
     if (c == CURLE_OK) {
-        if (!transient_http(x->code))
-            return final(x, XR_ANSWERED);
+        if (!xfer_transient_http(x->code))
+            return xfer_final(x, XR_ANSWERED);
         if (x->code == 429)
             throttled(x);
         snprintf(x->error, sizeof x->error, "the server answered HTTP %ld", x->code);
-        return again(x, XR_ANSWERED, 0);
+        return xfer_again(x, XR_ANSWERED, 0);
     }
-    describe_curl(x, c);
-    if (!transient_curl(c))
-        return final(x, XR_FAILED);
-    return again(x, XR_FAILED, c == CURLE_OPERATION_TIMEDOUT);
-}
-
-/* The first bytes of an MP4 (ISO base media) file name a known box. */
-static int looks_like_video(int fd, uint64_t size)
-{
-    unsigned char head[12];
-    if (size < 12 || pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head)
-        return 0;
-    static const char *const boxes[] = {"ftyp", "moov", "mdat", "free", "skip", "wide", "styp"};
-    for (size_t i = 0; i < sizeof boxes / sizeof *boxes; i++)
-        if (memcmp(head + 4, boxes[i], 4) == 0)
-            return 1;
-    /* WebM / Matroska */
-    return head[0] == 0x1a && head[1] == 0x45 && head[2] == 0xdf && head[3] == 0xa3;
-}
-
-static int sync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return -1;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(copy);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* The file is whole: make it durable under its final name. */
-static double commit_file(struct xfer *x)
-{
-    char part[4200];
-    snprintf(part, sizeof part, "%s.part", x->path);
-    if (fsync(x->fd) != 0 || close(x->fd) != 0) {
-        x->fd = -1;
-        snprintf(x->error, sizeof x->error, "cannot save %.160s: %s", part, strerror(errno));
-        return final(x, XR_FAILED);
-    }
-    x->fd = -1;
-    if (rename(part, x->path) != 0 || sync_dir_of(x->path) != 0) {
-        snprintf(x->error, sizeof x->error, "cannot rename %.160s: %s", part, strerror(errno));
-        return final(x, XR_FAILED);
-    }
-    return final(x, XR_ANSWERED);
-}
-
-static void restart_file(struct xfer *x)
-{
-    if (ftruncate(x->fd, 0) == 0)
-        x->offset = 0;
-}
-
-static double finished_download(struct xfer *x, CURLcode c)
-{
-    struct loop *lp = x->loop;
-    if (x->write_failed == WRITE_TOO_LARGE) {
-        snprintf(x->error, sizeof x->error, "the file is larger than the %lld-byte limit", lp->cfg.max_download);
-        restart_file(x);
-        return final(x, XR_TOO_LARGE);
-    }
-    if (x->write_failed == WRITE_IO)
-        return final(x, XR_FAILED);
-    if (x->write_failed == WRITE_RANGE_MISMATCH) {
-        snprintf(x->error, sizeof x->error, "the server answered a different byte range than asked");
-        restart_file(x);
-        return again(x, XR_FAILED, 0);
-    }
-    x->offset += x->received;
-    if (c == CURLE_OK && x->code >= 300 && x->code < 400) {
-        char *location = NULL;
-        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location);
-        char why[256];
-        if (!location) {
-            snprintf(x->error, sizeof x->error, "HTTP %ld redirect without a Location", x->code);
-            return final(x, XR_FAILED);
-        }
-        if (++x->redirects > 5) {
-            snprintf(x->error, sizeof x->error, "too many redirects (more than 5)");
-            return final(x, XR_FAILED);
-        }
-        if (xfer_url_allowed(location, lp->cfg.allow_http, why, sizeof why) != 0) {
-            snprintf(x->error, sizeof x->error, "redirect refused: %.200s", why);
-            return final(x, XR_REFUSED);
-        }
-        char *next = strdup(location);
-        if (!next)
-            return final(x, XR_FAILED);
-        free(x->url);
-        x->url = next;
-        x->attempts--; /* following a redirect is not a retry */
-        return 0;
-    }
-    if (c == CURLE_OK && x->code == 416 && x->offset > 0) {
-        /* Asked for the rest of a .part that was already whole (hh stopped
-         * before renaming it): keep it if it has the full length. */
-        if (x->total >= 0 && (uint64_t)x->total == x->offset && looks_like_video(x->fd, x->offset))
-            return commit_file(x);
-        snprintf(x->error, sizeof x->error, "the partial file does not match the server's; starting again");
-        restart_file(x);
-        return again(x, XR_FAILED, 0);
-    }
-    if (c == CURLE_OK && (x->code == 200 || x->code == 206)) {
-        if (x->total < 0) {
-            curl_off_t cl = -1;
-            curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-            if (cl >= 0)
-                x->total = (int64_t)x->offset - (int64_t)x->received + cl;
-        }
-        if (x->total >= 0 && x->offset < (uint64_t)x->total) {
-            snprintf(x->error, sizeof x->error, "the download ended early");
-            return again(x, XR_FAILED, 0);
-        }
-        if (!looks_like_video(x->fd, x->offset)) {
-            snprintf(x->error, sizeof x->error, "the downloaded file is not a video (bad header)");
-            restart_file(x);
-            return ++x->bad_files > 2 ? final(x, XR_BAD_FILE) : again(x, XR_BAD_FILE, 0);
-        }
-        return commit_file(x);
-    }
-    if (c == CURLE_OK) {
-        snprintf(x->error, sizeof x->error, "the download host answered HTTP %ld", x->code);
-        if (transient_http(x->code))
-            return again(x, XR_ANSWERED, 0);
-        return final(x, XR_ANSWERED);
-    }
-    describe_curl(x, c);
-    if (!transient_curl(c))
-        return final(x, XR_FAILED);
-    return again(x, XR_FAILED, c == CURLE_OPERATION_TIMEDOUT);
+    xfer_describe_curl(x, c);
+    if (!xfer_transient_curl(c))
+        return xfer_final(x, XR_FAILED);
+    return xfer_again(x, XR_FAILED, c == CURLE_OPERATION_TIMEDOUT);
 }
 
 double xfer_finished(struct xfer *x, CURLcode c)
@@ -681,6 +476,6 @@ double xfer_finished(struct xfer *x, CURLcode c)
     switch (x->kind) {
     case XFER_SUBMIT: return finished_submit(x, c);
     case XFER_API: return finished_api(x, c);
-    default: return finished_download(x, c);
+    default: return download_finished(x, c);
     }
 }

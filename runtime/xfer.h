@@ -82,4 +82,17 @@ int xfer_prepare(struct xfer *x);
  * wait before another attempt, or -1 when the transfer is final. */
 double xfer_finished(struct xfer *x, CURLcode code);
 
+/* Shared with download.c, which decides for downloads. */
+enum { WRITE_OK, WRITE_TOO_LARGE, WRITE_IO, WRITE_RANGE_MISMATCH }; /* why a write callback stopped */
+double xfer_final(struct xfer *x, enum xfer_result r);               /* always -1 */
+double xfer_again(struct xfer *x, enum xfer_result if_exhausted, int timeout);
+int xfer_transient_http(long code);
+int xfer_transient_curl(CURLcode c);
+void xfer_describe_curl(struct xfer *x, CURLcode c);
+size_t xfer_keep_answer(char *data, size_t size, size_t n, void *arg);
+/* download.c: the easy handle's download options and PATH.part; the decision
+ * when an attempt ends. */
+int download_prepare(struct xfer *x);
+double download_finished(struct xfer *x, CURLcode c);
+
 #endif
