@@ -169,7 +169,7 @@ int task_generate(lua_State *L)
         lua_pushliteral(L, "not_sent");
         return 3;
     }
-    struct xfer *x = xfer_new(lp, XFER_SUBMIT, url);
+    struct xfer *x = xfer_new(&lp->xenv, XFER_SUBMIT, url);
     if (!x || xfer_set_body(x, body, len, key) != 0) {
         xfer_free(x);
         return luaL_error(L, "out of memory");
@@ -215,7 +215,7 @@ int task_start_status(lua_State *L, struct loop *lp, struct job *job, int id_ind
     const char *url = luaL_checkstring(L, -1);
     if (xfer_url_allowed(url, lp->cfg.allow_http, err, sizeof err) != 0)
         return luaL_error(L, "hh.status: %s: %s", url, err);
-    struct xfer *x = xfer_new(lp, XFER_API, url);
+    struct xfer *x = xfer_new(&lp->xenv, XFER_API, url);
     lua_pop(L, 1);
     if (!x)
         return luaL_error(L, "out of memory");

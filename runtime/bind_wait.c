@@ -159,7 +159,7 @@ static int url_problem(lua_State *L, struct loop *lp, struct wait_state *ws, dou
 static int start_download(lua_State *L, struct loop *lp, struct wait_state *ws, const char *url)
 {
     struct job *job = loop_job(L);
-    struct xfer *d = xfer_new(lp, XFER_DOWNLOAD, url);
+    struct xfer *d = xfer_new(&lp->xenv, XFER_DOWNLOAD, url);
     lua_getiuservalue(L, W_STATE, 1);
     const char *output = lua_tostring(L, -1);
     int bad = !d || xfer_set_path(d, output) != 0;

@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "loop.h"
 #include "xfer.h"
 
 static size_t write_file(char *data, size_t size, size_t n, void *arg)
@@ -41,7 +40,7 @@ static size_t write_file(char *data, size_t size, size_t n, void *arg)
             return 0;
         }
     }
-    if ((long long)(x->offset + x->received + len) > x->loop->cfg.max_download) {
+    if ((long long)(x->offset + x->received + len) > x->env->cfg->max_download) {
         x->write_failed = WRITE_TOO_LARGE;
         return 0;
     }
@@ -64,7 +63,7 @@ static size_t write_file(char *data, size_t size, size_t n, void *arg)
 int download_prepare(struct xfer *x)
 {
     CURL *e = x->easy;
-    struct loop_config *cfg = &x->loop->cfg;
+    const struct loop_config *cfg = x->env->cfg;
     if (x->fd < 0) {
         char part[4200];
         snprintf(part, sizeof part, "%s.part", x->path);
@@ -143,9 +142,9 @@ static void restart_file(struct xfer *x)
 
 double download_finished(struct xfer *x, CURLcode c)
 {
-    struct loop *lp = x->loop;
+    struct xfer_env *lp = x->env;
     if (x->write_failed == WRITE_TOO_LARGE) {
-        snprintf(x->error, sizeof x->error, "the file is larger than the %lld-byte limit", lp->cfg.max_download);
+        snprintf(x->error, sizeof x->error, "the file is larger than the %lld-byte limit", lp->cfg->max_download);
         restart_file(x);
         return xfer_final(x, XR_TOO_LARGE);
     }
@@ -169,7 +168,7 @@ double download_finished(struct xfer *x, CURLcode c)
             snprintf(x->error, sizeof x->error, "too many redirects (more than 5)");
             return xfer_final(x, XR_FAILED);
         }
-        if (xfer_url_allowed(location, lp->cfg.allow_http, why, sizeof why) != 0) {
+        if (xfer_url_allowed(location, lp->cfg->allow_http, why, sizeof why) != 0) {
             snprintf(x->error, sizeof x->error, "redirect refused: %.200s", why);
             return xfer_final(x, XR_REFUSED);
         }

@@ -35,6 +35,11 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+static const char *key_of(void *owner, char *err, size_t errlen)
+{
+    return loop_api_key(owner, err, errlen);
+}
+
 int loop_init(struct loop *lp, lua_State *L)
 {
     memset(lp, 0, sizeof *lp);
@@ -70,6 +75,8 @@ int loop_init(struct loop *lp, lua_State *L)
     budget_init(&lp->budget, c->retry_budget);
     const char *t = getenv("HH_TRACE");
     lp->trace = t && *t && strcmp(t, "0") != 0;
+    lp->xenv = (struct xfer_env){.cfg = &lp->cfg, .rate = &lp->rate, .budget = &lp->budget, .retries = &lp->retries,
+                                 .trace = lp->trace, .L = L, .api_key = key_of, .owner = lp};
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -429,7 +436,7 @@ static void retry_timer(void *arg, uint64_t token)
 {
     struct xfer *x = arg;
     (void)token;
-    enqueue(x->loop, x);
+    enqueue(x->env->owner, x);
 }
 
 static void drain_finished(struct loop *lp)

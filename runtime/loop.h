@@ -11,11 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "poll.h"
 #include "retry.h"
 #include "timer.h"
-
-struct xfer;
+#include "xfer.h"
 
 struct keyed_wait {
     struct job *job;
@@ -42,30 +42,6 @@ struct job {
     struct job *all_prev, *all_next; /* every job not yet freed */
 };
 
-/* Settings a script can change with hh.config; defaults in loop_init. */
-struct loop_config {
-    char base_url[512];
-    long max_transfers;        /* HTTP transfers in flight at once */
-    double rate;               /* API requests a second for the run; 0 = no cap */
-    double rate_burst;
-    double connect_timeout;
-    double request_timeout;    /* API requests */
-    double stall_timeout;      /* downloads: seconds without a byte */
-    double max_retry_after;    /* a longer Retry-After is replaced by backoff */
-    int max_retries;           /* per request */
-    double backoff_base, backoff_cap;
-    double retry_budget;
-    long long max_download;    /* bytes */
-    size_t max_answer;         /* bytes of an API answer */
-    int allow_http;            /* plain http to hosts other than loopback */
-    int idempotent_host;       /* the host honours Idempotency-Key: unknown outcomes may be retried */
-    long max_conn_age;         /* seconds a reused submit connection may be */
-    double wait_deadline_min;  /* bounds of a wait's default deadline, in seconds */
-    double wait_deadline_max;
-    double interrupt_grace;    /* seconds waits go on after the first interrupt */
-    struct poll_config poll;
-};
-
 struct loop {
     lua_State *L;
     CURLM *multi;
@@ -84,6 +60,7 @@ struct loop {
     int pump_armed;
     struct rate_limiter rate;
     struct retry_budget budget;
+    struct xfer_env xenv;               /* what its transfers see of it */
     struct poll_model *poll;
     char *api_key;                      /* never printed, logged or handed to Lua */
     int key_error;                      /* why no key: see loop_key_problem */

@@ -11,16 +11,16 @@
 
 #include <lauxlib.h>
 
-#include "loop.h"
 #include "reach.h"
+#include "timer.h"
 #include "version.h"
 
-struct xfer *xfer_new(struct loop *lp, enum xfer_kind kind, const char *url)
+struct xfer *xfer_new(struct xfer_env *env, enum xfer_kind kind, const char *url)
 {
     struct xfer *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
-    x->loop = lp;
+    x->env = env;
     x->kind = kind;
     x->fd = -1;
     x->on_send = LUA_NOREF;
@@ -37,7 +37,7 @@ void xfer_free(struct xfer *x)
     if (!x)
         return;
     if (x->on_send != LUA_NOREF)
-        luaL_unref(x->loop->L, LUA_REGISTRYINDEX, x->on_send);
+        luaL_unref(x->env->L, LUA_REGISTRYINDEX, x->on_send);
     if (x->easy)
         curl_easy_cleanup(x->easy);
     if (x->fd >= 0)
@@ -132,7 +132,7 @@ static int seek_body(void *arg, curl_off_t offset, int origin)
 size_t xfer_keep_answer(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
-    size_t len = size * n, cap = x->loop->cfg.max_answer;
+    size_t len = size * n, cap = x->env->cfg->max_answer;
     if (x->answer_len + len > cap) {
         x->write_failed = WRITE_TOO_LARGE;
         return 0;
@@ -221,7 +221,7 @@ static int add_header(struct xfer *x, const char *fmt, const char *value)
 
 int xfer_prepare(struct xfer *x)
 {
-    struct loop_config *cfg = &x->loop->cfg;
+    const struct loop_config *cfg = x->env->cfg;
     if (!x->easy) {
         x->easy = curl_easy_init();
         if (!x->easy)
@@ -252,7 +252,7 @@ int xfer_prepare(struct xfer *x)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->connect_timeout * 1000));
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, read_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    if (x->loop->trace) {
+    if (x->env->trace) {
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, trace);
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L); /* only feeds trace(), which redacts */
     }
@@ -271,7 +271,7 @@ int xfer_prepare(struct xfer *x)
         return -1;
     }
     char err[160];
-    const char *key = loop_api_key(x->loop, err, sizeof err);
+    const char *key = x->env->api_key(x->env->owner, err, sizeof err);
     if (!key) {
         snprintf(x->error, sizeof x->error, "%s", err);
         return -1;
@@ -315,8 +315,8 @@ static int connect_failed(struct xfer *x, CURLcode c)
  * API host that has never answered it is tried only REACH_TRIES times. */
 double xfer_again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
 {
-    struct loop *lp = x->loop;
-    int tries = lp->cfg.max_retries + 1, unreachable = connect_failed(x, x->curl_code), failures = 0;
+    struct xfer_env *lp = x->env;
+    int tries = lp->cfg->max_retries + 1, unreachable = connect_failed(x, x->curl_code), failures = 0;
     if (unreachable && x->kind != XFER_DOWNLOAD) {
         char host[256];
         reach_host(x->url, host, sizeof host);
@@ -334,17 +334,17 @@ double xfer_again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
                  failures > x->attempts ? failures : x->attempts);
         return xfer_final(x, if_exhausted);
     }
-    lp->retries++;
+    (*lp->retries)++;
     /* With the shared budget spent the host is failing for everyone: keep
      * going, but only at the slowest pace, instead of hammering it. */
-    int starved = !budget_take(&lp->budget, timeout);
+    int starved = !budget_take(lp->budget, timeout);
     double delay;
-    if (x->retry_after > 0 && x->retry_after <= lp->cfg.max_retry_after)
-        delay = starved && x->retry_after < lp->cfg.backoff_cap ? lp->cfg.backoff_cap : x->retry_after;
+    if (x->retry_after > 0 && x->retry_after <= lp->cfg->max_retry_after)
+        delay = starved && x->retry_after < lp->cfg->backoff_cap ? lp->cfg->backoff_cap : x->retry_after;
     else if (starved)
-        delay = retry_jitter(lp->cfg.backoff_cap, 0.2);
+        delay = retry_jitter(lp->cfg->backoff_cap, 0.2);
     else
-        delay = retry_backoff(x->attempts - 1, lp->cfg.backoff_base, lp->cfg.backoff_cap);
+        delay = retry_backoff(x->attempts - 1, lp->cfg->backoff_base, lp->cfg->backoff_cap);
     if (unreachable)
         reach_say("%s; retry %d/%d in %.*f s", x->error, x->attempts + 1, tries, delay < 10 ? 1 : 0, delay);
     return delay;
@@ -354,9 +354,9 @@ double xfer_again(struct xfer *x, enum xfer_result if_exhausted, int timeout)
  * not obeyed (backoff applies instead), so it must not pause the run either. */
 static void throttled(struct xfer *x)
 {
-    struct loop *lp = x->loop;
-    double ra = x->retry_after <= lp->cfg.max_retry_after ? x->retry_after : -1;
-    rate_throttled(&lp->rate, timer_now(), ra);
+    struct xfer_env *lp = x->env;
+    double ra = x->retry_after <= lp->cfg->max_retry_after ? x->retry_after : -1;
+    rate_throttled(lp->rate, timer_now(), ra);
 }
 
 int xfer_transient_http(long code)
@@ -391,7 +391,7 @@ static int never_sent(struct xfer *x, CURLcode c)
 void xfer_describe_curl(struct xfer *x, CURLcode c)
 {
     if (connect_failed(x, c)) {
-        reach_describe(x->easy, c, x->url, x->loop->cfg.connect_timeout, x->error, sizeof x->error);
+        reach_describe(x->easy, c, x->url, x->env->cfg->connect_timeout, x->error, sizeof x->error);
         return;
     }
     switch (c) {
@@ -412,9 +412,9 @@ void xfer_describe_curl(struct xfer *x, CURLcode c)
 
 static double finished_submit(struct xfer *x, CURLcode c)
 {
-    struct loop *lp = x->loop;
+    struct xfer_env *lp = x->env;
     if (x->write_failed == WRITE_TOO_LARGE) {
-        snprintf(x->error, sizeof x->error, "the answer to the submission was larger than %zu bytes", lp->cfg.max_answer);
+        snprintf(x->error, sizeof x->error, "the answer to the submission was larger than %zu bytes", lp->cfg->max_answer);
         return xfer_final(x, XR_UNKNOWN);
     }
     if (c == CURLE_OK) {
@@ -427,20 +427,20 @@ static double finished_submit(struct xfer *x, CURLcode c)
             return xfer_final(x, XR_ANSWERED);
         snprintf(x->error, sizeof x->error, "the server answered HTTP %ld after the request was sent", x->code);
         x->maybe_received = 1;
-        return lp->cfg.idempotent_host ? xfer_again(x, XR_UNKNOWN, 0) : xfer_final(x, XR_UNKNOWN);
+        return lp->cfg->idempotent_host ? xfer_again(x, XR_UNKNOWN, 0) : xfer_final(x, XR_UNKNOWN);
     }
     xfer_describe_curl(x, c);
     if (never_sent(x, c))
         return xfer_again(x, x->maybe_received ? XR_UNKNOWN : XR_NOT_SENT, c == CURLE_OPERATION_TIMEDOUT);
     x->maybe_received = 1;
-    return lp->cfg.idempotent_host ? xfer_again(x, XR_UNKNOWN, c == CURLE_OPERATION_TIMEDOUT) : xfer_final(x, XR_UNKNOWN);
+    return lp->cfg->idempotent_host ? xfer_again(x, XR_UNKNOWN, c == CURLE_OPERATION_TIMEDOUT) : xfer_final(x, XR_UNKNOWN);
 }
 
 static double finished_api(struct xfer *x, CURLcode c)
 {
-    struct loop *lp = x->loop;
+    struct xfer_env *lp = x->env;
     if (x->write_failed == WRITE_TOO_LARGE) {
-        snprintf(x->error, sizeof x->error, "the answer was larger than %zu bytes", lp->cfg.max_answer);
+        snprintf(x->error, sizeof x->error, "the answer was larger than %zu bytes", lp->cfg->max_answer);
         return xfer_final(x, XR_TOO_LARGE);
     }
     if (c == CURLE_OK) {

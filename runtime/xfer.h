@@ -8,12 +8,29 @@
 #define HH_XFER_H
 
 #include <curl/curl.h>
+#include <lua.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-struct loop;
+#include "config.h"
+#include "retry.h"
+
 struct job;
+
+/* What a transfer needs of the loop that runs it: the loop embeds one and
+ * hands it to every transfer, so transfers never see the loop itself. */
+struct xfer_env {
+    const struct loop_config *cfg;
+    struct rate_limiter *rate;
+    struct retry_budget *budget;
+    long *retries;              /* retries made, for hh.stats */
+    int trace;                  /* HH_TRACE: redacted headers on stderr */
+    lua_State *L;               /* holds the on_send references */
+    /* The API key (loaded on first use), or NULL with a message. */
+    const char *(*api_key)(void *owner, char *err, size_t errlen);
+    void *owner;                /* the loop */
+};
 
 enum xfer_kind { XFER_SUBMIT, XFER_API, XFER_DOWNLOAD };
 
@@ -28,7 +45,7 @@ enum xfer_result {
 };
 
 struct xfer {
-    struct loop *loop;
+    struct xfer_env *env;
     enum xfer_kind kind;
     CURL *easy;
     char *url;             /* current URL (redirects replace it) */
@@ -67,7 +84,7 @@ struct xfer {
     int on_send;           /* Lua function (registry ref) called before each send; LUA_NOREF none */
 };
 
-struct xfer *xfer_new(struct loop *lp, enum xfer_kind kind, const char *url);
+struct xfer *xfer_new(struct xfer_env *env, enum xfer_kind kind, const char *url);
 void xfer_free(struct xfer *x);
 /* Submissions: the JSON body and the Idempotency-Key, both copied. */
 int xfer_set_body(struct xfer *x, const char *body, size_t len, const char *idempotency_key);

@@ -1,0 +1,32 @@
+/* config.h - the settings of a run that a script or the command line may
+ * change (hh.config, bind_config.c); the loop and each transfer read them. */
+#ifndef HH_CONFIG_H
+#define HH_CONFIG_H
+
+#include "poll.h"
+
+/* Settings a script can change with hh.config; defaults in loop_init. */
+struct loop_config {
+    char base_url[512];
+    long max_transfers;        /* HTTP transfers in flight at once */
+    double rate;               /* API requests a second for the run; 0 = no cap */
+    double rate_burst;
+    double connect_timeout;
+    double request_timeout;    /* API requests */
+    double stall_timeout;      /* downloads: seconds without a byte */
+    double max_retry_after;    /* a longer Retry-After is replaced by backoff */
+    int max_retries;           /* per request */
+    double backoff_base, backoff_cap;
+    double retry_budget;
+    long long max_download;    /* bytes */
+    size_t max_answer;         /* bytes of an API answer */
+    int allow_http;            /* plain http to hosts other than loopback */
+    int idempotent_host;       /* the host honours Idempotency-Key: unknown outcomes may be retried */
+    long max_conn_age;         /* seconds a reused submit connection may be */
+    double wait_deadline_min;  /* bounds of a wait's default deadline, in seconds */
+    double wait_deadline_max;
+    double interrupt_grace;    /* seconds waits go on after the first interrupt */
+    struct poll_config poll;
+};
+
+#endif
