@@ -475,13 +475,27 @@ static void drain_finished(struct loop *lp)
 
 /* --- running jobs --------------------------------------------------------- */
 
+/* Is `msg` placed in one of hh's own Lua files ("lua/hh/engine.lua:12: ")? */
+static int own_error(const char *msg)
+{
+    const char *colon = strchr(msg, ':');
+    return strncmp(msg, "lua/hh/", 7) == 0 && colon && colon[1] >= '0' && colon[1] <= '9';
+}
+
+/* A script's error is shown with its traceback; one of hh's own in one line
+ * (without a position that means nothing to a user) unless HH_TRACE is set. */
 static void report_error(struct loop *lp, struct job *job)
 {
     lua_State *co = job->co;
     const char *msg = luaL_tolstring(co, -1, NULL);  /* err msg */
-    luaL_traceback(lp->L, co, msg, 0);              /* L: traceback */
-    fprintf(stderr, "hh: error: %s\n", lua_tostring(lp->L, -1));
-    lua_pop(lp->L, 1);
+    if (own_error(msg) && !lp->trace) {
+        const char *text = strchr(strchr(msg, ':') + 1, ':');
+        fprintf(stderr, "hh: error: %s\n", text ? text + (text[1] == ' ' ? 2 : 1) : msg);
+    } else {
+        luaL_traceback(lp->L, co, msg, 0);          /* L: traceback */
+        fprintf(stderr, "hh: error: %s\n", lua_tostring(lp->L, -1));
+        lua_pop(lp->L, 1);
+    }
     lua_pop(co, 2);
     lp->failed_jobs++;
 }
