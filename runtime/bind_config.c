@@ -40,6 +40,8 @@ static const struct setting settings[] = {
     {"wait_deadline_min", T_NUMBER, CFG(wait_deadline_min), 0.001, 1e7},
     {"wait_deadline_max", T_NUMBER, CFG(wait_deadline_max), 0.001, 1e7},
     {"interrupt_grace", T_NUMBER, CFG(interrupt_grace), 0, 86400},
+    {"recipe_instructions", T_NUMBER, CFG(recipe_instructions), 1000, 1e15},
+    {"recipe_memory", T_NUMBER, CFG(recipe_memory), 1 << 20, 1e15},
     {"poll_min_interval", T_NUMBER, CFG(poll.min_interval), 0.001, 86400},
     {"poll_max_interval", T_NUMBER, CFG(poll.max_interval), 0.001, 86400},
     {"poll_growth", T_NUMBER, CFG(poll.growth), 1, 10},

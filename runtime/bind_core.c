@@ -15,6 +15,7 @@
 #include "bind.h"
 #include "bind_task.h"
 #include "canonical_json.h"
+#include "limits.h"
 #include "loop.h"
 #include "version.h"
 #include "xfer.h"
@@ -342,6 +343,7 @@ int luaopen_hh_core(lua_State *L)
     luaL_newlibtable(L, core_functions);
     lua_pushlightuserdata(L, lp);
     luaL_setfuncs(L, core_functions, 1);
+    limits_register(L);
     wait_register(L, lp);
     return 1;
 }

@@ -26,6 +26,8 @@ struct loop_config {
     double wait_deadline_min;  /* bounds of a wait's default deadline, in seconds */
     double wait_deadline_max;
     double interrupt_grace;    /* seconds waits go on after the first interrupt */
+    double recipe_instructions; /* an untrusted Lua recipe's chunk, and its after() */
+    double recipe_memory;      /* bytes it may add to hh's memory */
     struct poll_config poll;
 };
 

@@ -21,9 +21,15 @@ volatile sig_atomic_t loop_signals;
 volatile sig_atomic_t loop_first_signal;
 static int wake_write_fd = -1;
 
+static volatile sig_atomic_t loop_running; /* inside loop_run: signals are handled by it */
+
 static void on_signal(int sig)
 {
     int saved = errno;
+    /* Outside the loop nothing is paid for or under way (checking, planning,
+     * running a recipe's own code before the run): stop at once. */
+    if (!loop_running)
+        _exit(128 + sig);
     if (sig == SIGINT || loop_signals == 0)
         loop_signals++;
     if (!loop_first_signal)
@@ -64,6 +70,8 @@ int loop_init(struct loop *lp, lua_State *L)
     c->wait_deadline_min = 300;
     c->wait_deadline_max = 3600;
     c->interrupt_grace = 10;
+    c->recipe_instructions = 5e8;
+    c->recipe_memory = 256 << 20;
     c->poll = (struct poll_config){.min_interval = 1, .max_interval = 15, .growth = 1.5, .precision = 0.1,
                                    .min_samples = 4, .scouts = 32, .fixed = 0};
     lp->multi = curl_multi_init();
@@ -181,6 +189,7 @@ struct job *loop_spawn(struct loop *lp, lua_State *L, int nargs)
     if (!job)
         luaL_error(L, "out of memory");
     lua_State *co = lua_newthread(L);            /* fn args... co */
+    lua_sethook(co, NULL, 0, 0);                 /* a job is hh's: a recipe's limits are not inherited */
     lua_insert(L, -(nargs + 2));                 /* co fn args... */
     lua_xmove(L, co, nargs + 1);                 /* co */
     job->ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* (empty) */
@@ -575,7 +584,20 @@ static void handle_signals(struct loop *lp)
     }
 }
 
+static int run_turns(struct loop *lp);
+static void handle_signals(struct loop *lp);
+
 int loop_run(struct loop *lp)
+{
+    loop_running = 1;
+    int rc = run_turns(lp);
+    loop_running = 0;
+    if (loop_signals > lp->interrupted)
+        handle_signals(lp); /* one that came while a recipe's own code was busy */
+    return rc;
+}
+
+static int run_turns(struct loop *lp)
 {
     while (lp->live_jobs > 0) {
         handle_signals(lp);

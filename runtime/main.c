@@ -11,6 +11,7 @@
 
 #include "bind.h"
 #include "embedded.h"
+#include "limits.h"
 #include "loop.h"
 
 int luaopen_cjson(lua_State *L);
@@ -28,6 +29,14 @@ static int traceback(lua_State *L)
     else
         lua_pushstring(L, msg);
     return 1;
+}
+
+/* Outside every lua_pcall (which main runs everything under): say why. */
+static int panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "hh: error: %s\n", msg ? msg : "unexpected Lua error");
+    return 0;
 }
 
 /* package.preload loader for an embedded module; with HH_LUA_PATH set, the
@@ -109,7 +118,10 @@ int main(int argc, char **argv)
         fputs("hh: cannot initialise libcurl\n", stderr);
         return 1;
     }
-    L = luaL_newstate();
+    L = lua_newstate(limits_alloc, NULL);
+    if (L)
+        lua_atpanic(L, panic);
+    limits_interrupts = &loop_signals;
     if (!L || loop_init(&lp, L) != 0) {
         fputs("hh: cannot start (out of memory)\n", stderr);
         return 1;

@@ -163,6 +163,7 @@ local function submit(job, ctx, rec, row, resend)
   if not path then
     rec.state, rec.class, rec.error = "failed", "invalid", perr
     journal_write(ctx, "outcome", j.finish, job.id, "failed", rec)
+    ctx.emit("failed", rec)
     return rec
   end
   -- One key per job, so a resent unknown outcome is recognised by a host

@@ -158,8 +158,9 @@ end
 
 -- A recipe loaded, expanded and priced for a command; or, after every
 -- problem was printed, nil and the exit status.
-local function prepared(path, opts, ids)
-  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust, ids = ids })
+local function prepared(path, opts, ids, run_dir)
+  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust, ids = ids,
+                                                          run_dir = run_dir })
   if #problems == 0 then return r, jobs, min, worst end
   report_problems(problems)
   say("%s: %d problem%s; nothing was sent", path, #problems, #problems == 1 and "" or "s")
@@ -339,7 +340,10 @@ function M.run(argv)
     if not n then say("run: %s", err) return EXIT.usage end
     budget = math.floor(n)
   end
-  local r, jobs, min, worst = prepared(path, opts)
+  -- A Lua recipe's files and outputs live in the run directory, known once
+  -- the recipe has named itself.
+  local run_dir = {}
+  local r, jobs, min, worst = prepared(path, opts, nil, function() return run_dir.path end)
   if not r then return jobs end
   M.collect_again()
   local hh, herr = M.connect(opts, r)
@@ -347,6 +351,7 @@ function M.run(argv)
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
   local out = opts.out or ("runs/" .. r.name)
+  run_dir.path = out
   local progress = require("hh.progress").new({ json = opts.json, quiet = opts.quiet, total = #jobs,
                                                 budget = budget or r.budget })
   local emit = function(kind, rec)
@@ -390,8 +395,8 @@ function M.run(argv)
   if not reported then say("cannot write the report: %s", rerr) end
   report_end(r, out, summary, opts.json and function(text) io.stderr:write(text, "\n") end or print)
   if interrupts > 0 then io.stderr:write(resume_line) end
-  if failed > 0 then return EXIT.error end
   if interrupts > 0 then return signal_exit(signal) end
+  if failed > 0 then return EXIT.error end
   local stopped = core.stopped()
   if stopped and not stopped:find("^the journal") then return EXIT.refused end
   if summary.failed + summary.unknown + summary.skipped + summary.pending > 0 then return EXIT.failed end

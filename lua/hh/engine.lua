@@ -77,6 +77,10 @@ local function run_after(r, jobs, per_job, jobs_after, ctx, width)
       for k, v in pairs(r.extra) do params[k] = v end
       for k, v in pairs(r.fields) do params[k] = v end
       for k, v in pairs(entry) do if k ~= "output" then params[k] = v end end
+      if entry.output ~= nil then
+        local why = require("hh.sandbox").name_problem(entry.output)
+        if why then error(string.format("run: entry %d: output %q: %s", extra, tostring(entry.output), why), 2) end
+      end
       local problems, duration = require("hh.rules").check(params)
       if #problems > 0 then
         error(string.format("run: entry %d: %s: %s", extra, problems[1].field, problems[1].rule), 2)
@@ -98,7 +102,18 @@ local function run_after(r, jobs, per_job, jobs_after, ctx, width)
     end
     return out
   end
-  r.after(firsts, run_more)
+  -- The recipe's own code: limited unless trusted; an error in it ends
+  -- after() and is reported, and the run still ends with its manifest.
+  local ok, err
+  if r.after_untrusted then
+    ok, err = require("hh.sandbox").run_recipe_code(r.after, firsts, run_more)
+  else
+    ok, err = xpcall(r.after, debug.traceback, firsts, run_more)
+  end
+  if not ok then
+    io.stderr:write("hh: error in after(): ", tostring(err), "\n")
+    core.job_failed()
+  end
 end
 
 -- Counts by final state, reruns and cached jobs, and what this run was

@@ -141,7 +141,8 @@ local function read_recipe(path, problems, opts)
     end
     local chunk, err = sandbox.load_recipe(path, env)
     if not chunk then add_lua_error(err) return nil end
-    local ok, res = pcall(chunk)
+    local ok, res
+    if opts.trust then ok, res = pcall(chunk) else ok, res = sandbox.run_recipe_code(chunk) end
     if not ok then add_lua_error(res) return nil end
     if not captured then
       if type(res) == "table" then captured, line = res, nil
@@ -726,6 +727,7 @@ function M.load(path, opts)
   local sets = require("hh.sets")
   local narrow = sets.apply(raw, opts.sets, problems)
   local r = check(raw, problems, opts.yaml_null, path)
+  if r and r.after then r.after_untrusted = not opts.trust end -- run under the recipe limits
   sets.narrow(r, narrow, problems)
   return r, problems
 end

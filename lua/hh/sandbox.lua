@@ -82,9 +82,14 @@ end
 -- String methods ("abc"):upper() look in the string metatable's __index.
 -- It becomes a table of its own that refuses dump and caps rep and falls
 -- back to `string`, so methods a script adds to `string` still work.
+-- find, match, gmatch and gsub refuse, in untrusted code only, a pattern
+-- that could backtrack for too long (core.guard_patterns: the count hook
+-- cannot see inside one C call).
+local core = require("hh.core")
 local function protect_string_methods()
   local mt = real_getmetatable("")
   local methods = real_setmetatable({ rep = safe_rep, dump = no_dump }, { __index = string })
+  core.guard_patterns(methods)
   mt.__index = methods
 end
 protect_string_methods()
@@ -92,6 +97,17 @@ protect_string_methods()
 local safe_string = copy_table(string)
 safe_string.dump = nil
 safe_string.rep = safe_rep
+core.guard_patterns(safe_string)
+
+-- Limits of a Lua recipe's own code: its chunk (in check, plan and run) and
+-- its after() (in run), each counted as a whole, the coroutines it makes
+-- included: the settings recipe_instructions (500,000,000) and
+-- recipe_memory (256 MiB), which only the user sets (HH_SETTINGS). --trust
+-- lifts them.
+local function recipe_limits()
+  local c = core.configure()
+  return math.floor(c.recipe_instructions), math.floor(c.recipe_memory)
+end
 
 -- Limits ------------------------------------------------------------------
 
@@ -167,8 +183,13 @@ local function after_call(state, ok, ...)
 end
 
 local function guarded_pcalls(get_state)
-  local function p(f, ...) return after_call(get_state(), real_pcall(f, ...)) end
-  local function x(f, handler, ...) return after_call(get_state(), real_xpcall(f, handler, ...)) end
+  local function after_limited(ok, ...)
+    local stopped = core.limit_stopped()
+    if stopped then error(stopped, 2) end -- at the pcall's line (p and x tail-call here)
+    return ok, ...
+  end
+  local function p(f, ...) return after_limited(after_call(get_state(), real_pcall(f, ...))) end
+  local function x(f, handler, ...) return after_limited(after_call(get_state(), real_xpcall(f, handler, ...))) end
   return p, x
 end
 
@@ -179,7 +200,6 @@ local current                                             -- limit state of the 
 
 local function current_state() return current end
 local expr_pcall = guarded_pcalls(current_state)
-local function expr_hook() check(current) end
 
 local expr_math = copy_table(math)
 expr_math.randomseed = nil
@@ -288,18 +308,37 @@ function sandbox.expression(src, where, opts)
 end
 
 -- Runs fn in a coroutine of its own so the hook counts only its work.
+-- The instruction count and the memory cap are native (core.limit): a
+-- loop is stopped inside the coroutine, an allocation past the cap fails.
 local function run_limited(fn, env, state)
   local co = co_create(fn)
-  sethook(co, expr_hook, "", state.every)
-  local saved = current
-  current = state
+  core.limit(math.floor(state.instructions), math.floor(state.memory), co)
   local ok, value = co_resume(co, env)
-  current = saved
+  local stopped = core.unlimit()
+  if stopped then
+    state.stopped = stopped
+    if co_status(co) ~= "dead" then co_close(co) end
+    return false, stopped
+  end
   if ok and co_status(co) ~= "dead" then
     co_close(co)
     return false, "cannot wait inside an expression"
   end
   return ok, value
+end
+
+-- sandbox.run_recipe_code(fn, ...) -> true, results... | false, message
+-- Runs a recipe's own code (its chunk, its after()) under recipe_limits;
+-- the message of a stop is the limit's ("ran for more than N instructions",
+-- "used more than 256 MiB of memory", "interrupted") at the recipe's line.
+function sandbox.run_recipe_code(fn, ...)
+  core.limit(recipe_limits())
+  local res = table.pack(real_pcall(fn, ...))
+  local stopped = core.unlimit()
+  if stopped and res[1] == false and tostring(res[2]):find("not enough memory", 1, true) then
+    res[2] = stopped
+  end
+  return table.unpack(res, 1, res.n)
 end
 
 -- sandbox.evaluate(fn, vars [, limits]) -> value | nil, "where: when: problem"
@@ -333,6 +372,10 @@ local function name_problem(name)
   return nil
 end
 
+-- sandbox.name_problem(name) -> nil | why name may not be used below a run
+-- directory (absolute, '..', empty or '.' parts, control characters).
+sandbox.name_problem = name_problem
+
 -- sandbox.confine(run_dir, name) -> path | nil, problem
 -- The path of name inside run_dir, refused when it could lead elsewhere:
 -- absolute, '..', empty or '.' parts, control characters, or a symbolic
@@ -361,7 +404,10 @@ end
 -- caller's caller).
 local function must_confine(run_dir, what, name, level)
   level = level or 3
-  if run_dir == nil then error(what .. ": no run directory", level) end
+  if type(run_dir) == "function" then run_dir = run_dir() end -- known once the run starts
+  if run_dir == nil then
+    error(what .. ": no run directory (hh check and hh plan run no jobs; hh run has one)", level)
+  end
   local path, problem = sandbox.confine(run_dir, name)
   if not path then error(("%s: %s: %s"):format(what, shown(name), problem), level) end
   return path
@@ -508,6 +554,7 @@ local function global_assignment(_, k)
 end
 
 -- sandbox.recipe_env{api = {...}, trust = false, run_dir = DIR [, limits = state]} -> env
+-- (run_dir may be a function returning the directory once it is known.)
 -- Untrusted: the allow-list, `hh` (api.hh as given, else sandbox.safe_hh of
 -- the hh module), `files`, and api's entries over them; reading an unknown
 -- global or assigning any global raises. Trusted: a table falling back to _G.
