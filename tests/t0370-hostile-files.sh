@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The hostile corpus (tests/hostile/): recipes a stranger could send, each
+# run without --trust in a directory of its own, bounded by a timeout (a
+# hang is a failure, not a stuck suite) and, outside sanitizer and valgrind
+# builds, a memory cap. Each file's header says what it tries and what must
+# happen (README.md there lists the keys). Every case also checks that
+# nothing hh printed holds a raw control character. Then the rule for plain
+# http, name by name.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-hh.sh"
+
+LIMIT=30
+[ "${HH_VALGRIND:-0}" = 1 ] && LIMIT=300
+MEMCAP=
+if [ "${HH_VALGRIND:-0}" != 1 ] && ! ldd "$HH" 2>/dev/null | grep -q asan; then
+    MEMCAP=2000000  # KiB of address space: /dev/zero read whole fails fast instead of swapping
+fi
+FAST=poll_min_interval=0.002,poll_max_interval=0.05,rate=0,backoff_base=0.01,backoff_cap=0.05,max_retry_after=5
+
+# header FILE KEY: the values of "# KEY: " (or "-- KEY: ") lines of the
+# file's first comment block, one a line.
+header() {
+    awk -v key="$2" '
+        !/^(#|--)/ { exit }
+        { line = $0; sub(/^(#|--) ?/, "", line) }
+        index(line, key ": ") == 1 { print substr(line, length(key) + 3) }
+        line == key ":" { print "" }' "$1"
+}
+
+# has FILE KEY: succeeds when the header has a "KEY:" line.
+has() {
+    awk -v key="$2" '
+        !/^(#|--)/ { exit 1 }
+        { line = $0; sub(/^(#|--) ?/, "", line) }
+        line == key ":" || index(line, key ": ") == 1 { found = 1; exit 0 }
+        END { exit !found }' "$1"
+}
+
+# fill TEXT: the placeholders of a header value.
+fill() {
+    local s=$1
+    s=${s//\{FILE\}/$CASE_FILE}
+    s=${s//\{TREE\}/$CASE_TREE}
+    s=${s//\{HH\}/$HH}
+    s=${s//\{SIM\}/$SIM_URL}
+    s=${s//\{PORT\}/$(sim_port)}
+    printf '%s' "$s"
+}
+
+# raw_controls FILE: succeeds when FILE holds a control character other
+# than a newline or a tab (C0, DEL, or a C1 control encoded as UTF-8).
+raw_controls() {
+    LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$1" ||
+        LC_ALL=C grep -q "$(printf '\302[\200-\237]')" "$1"
+}
+
+# expect_stream NAME FILE: checks a stream against the case's "NAME:" lines
+# (the whole stream, line by line; none: empty) or its "NAME-has:" lines.
+expect_stream() {
+    local name=$1 file=$2 want has line
+    has=$(header "$CASE_SRC" "$name-has")
+    if [ -n "$has" ]; then
+        while IFS= read -r line; do
+            line=$(fill "$line")
+            if grep -qF -- "$line" "$file"; then ok 0 "$CASE: $name has: $line"
+            else ok 1 "$CASE: $name has: $line"; sed "s/^/#   $name: /" "$file"; fi
+        done <<< "$has"
+        return
+    fi
+    want=$(header "$CASE_SRC" "$name")
+    want=$(fill "$want")
+    is "$(cat "$file")" "$want" "$CASE: $name"
+}
+
+run_case() {
+    CASE_SRC=$1
+    CASE_FILE=$(basename "$1")
+    CASE=${CASE_FILE%.*}
+    local dir=$SCRATCH/$CASE
+    mkdir -p "$dir/tree"
+    cp "$CASE_SRC" "$dir/tree/"
+    CASE_TREE=$(cd "$dir/tree" && pwd -P)
+    if has "$CASE_SRC" sim; then
+        start_sim --time-scale 0.001 $(header "$CASE_SRC" sim)
+    else
+        stop_sim
+        SIM_URL=http://127.0.0.1:9
+    fi
+    local args setup env after
+    args=$(fill "$(header "$CASE_SRC" hh)")
+    [ -n "$args" ] || args="check $CASE_FILE"
+    (
+        cd "$CASE_TREE" || exit 97
+        export HH_BASE_URL=$SIM_URL HH_API_KEY=$SIM_KEY HH_SETTINGS=$FAST SIM_URL
+        while IFS= read -r env; do
+            [ -n "$env" ] && export "$(fill "$env")"
+        done <<< "$(header "$CASE_SRC" env)"
+        while IFS= read -r setup; do
+            [ -n "$setup" ] && { eval "$(fill "$setup")" || exit 98; }
+        done <<< "$(header "$CASE_SRC" setup)"
+        [ -n "$MEMCAP" ] && ulimit -v "$MEMCAP"
+        eval "set -- $args"
+        if [ "${HH_VALGRIND:-0}" = 1 ]; then
+            timeout -k 5 "$LIMIT" valgrind -q --error-exitcode=99 "$HH" "$@" > "$dir/out" 2> "$dir/err"
+        else
+            timeout -k 5 "$LIMIT" "$HH" "$@" > "$dir/out" 2> "$dir/err"
+        fi
+    )
+    local rc=$?
+    case $rc in
+        97|98) ok 1 "$CASE: setup failed ($rc)"; return ;;
+        124|137) ok 1 "$CASE: hh did not finish within $LIMIT s" ;;
+    esac
+    is "$rc" "$(header "$CASE_SRC" exit)" "$CASE: exit status"
+    expect_stream stdout "$dir/out"
+    expect_stream stderr "$dir/err"
+    ! raw_controls "$dir/out" && ! raw_controls "$dir/err"
+    ok $? "$CASE: no raw control character in what hh printed"
+    while IFS= read -r after; do
+        [ -n "$after" ] || continue
+        (cd "$CASE_TREE" && export SIM_URL && eval "$(fill "$after")")
+        ok $? "$CASE: afterwards, $after"
+    done <<< "$(header "$CASE_SRC" after)"
+}
+
+for f in "$TESTS_DIR"/hostile/*.yaml "$TESTS_DIR"/hostile/*.lua; do
+    [ -e "$f" ] || continue
+    run_case "$f"
+done
+stop_sim
+
+# --- which hosts plain http may reach ------------------------------------
+
+# Only literal loopback addresses and localhost; any other name needs https,
+# whatever it looks like or resolves to today.
+unset HH_BASE_URL
+for host in 127.0.0.1 127.0.0.2 127.255.255.254 '[::1]' localhost LocalHost; do
+    run_hh -e "print(require('hh.host').allowed('http://$host:8787/') or 'allowed')"
+    is "$OUT" allowed "plain http to $host is allowed (loopback)"
+done
+for host in 127.0.0.1.nip.io 127.example.com localhost.example.com 10.0.0.1 '[::2]' 0.0.0.0; do
+    name=${host#[}
+    name=${name%]}
+    run_hh -e "print(require('hh.host').allowed('http://$host:8787/') or 'allowed')"
+    is "$OUT" "plain http to $host is not allowed (only https, or http to localhost or a loopback address: 127.0.0.0/8, ::1; hh.config{allow_http = true} permits it)" \
+        "plain http to $host is refused"
+done
+run_hh -e "hh.config{allow_http = true} print(require('hh.host').allowed('http://127.0.0.1.nip.io/') or 'allowed')"
+is "$OUT" allowed "allow_http still permits any host"
+done_testing
