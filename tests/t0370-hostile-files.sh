@@ -129,6 +129,33 @@ for f in "$TESTS_DIR"/hostile/*.yaml "$TESTS_DIR"/hostile/*.lua; do
 done
 stop_sim
 
+# --- files.read in a Lua recipe's run directory ---------------------------
+
+# Only regular files: a FIFO planted there would block forever, a device
+# would never end.
+mkdir -p "$SCRATCH/files/run" && cd "$SCRATCH/files" || bail "no scratch directory"
+mkfifo run/fifo
+ln -s /dev/zero run/zero
+mkdir run/dir
+cat > driver.lua <<'LUA'
+local sandbox = require("hh.sandbox")
+local env = sandbox.recipe_env{run_dir = "run"}
+local chunk = assert(sandbox.load_recipe(arg[1], env))
+local ok, err = pcall(chunk)
+if not ok then print(err) end
+LUA
+for case in 'fifo|must be a regular file (this is a FIFO)' 'dir|must be a regular file (this is a directory)' \
+            'zero|is a symlink'; do
+    name=${case%%|*} want=${case#*|}
+    printf 'print(files.read("%s"))\n' "$name" > r.lua
+    OUT=$(timeout -k 5 "$LIMIT" "$HH" driver.lua r.lua 2>&1)
+    case $want in
+        "is a symlink") is "$OUT" "r.lua:1: files.read: \"$name\": $want" "files.read refuses $name: $want" ;;
+        *) is "$OUT" "nil	files.read: $name: $want" "files.read refuses $name: $want" ;;
+    esac
+done
+cd "$SCRATCH" || bail "no scratch directory"
+
 # --- which hosts plain http may reach ------------------------------------
 
 # Only literal loopback addresses and localhost; any other name needs https,
