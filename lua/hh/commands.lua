@@ -205,6 +205,8 @@ function M.plan(argv)
   local r, jobs, min, worst = prepared(path, opts)
   if not r then return jobs end
   local out_dir = opts.out or ("runs/" .. r.name)
+  local bad = require("hh.journal").dir_problem(out_dir)
+  if bad then say("plan: %s", bad) return EXIT.usage end
   local status, removed, tally = M.compare(out_dir, jobs)
   if opts.json then
     local out = { recipe = path, name = r.name, credits = { min = min, worst = worst, new = tally and tally.new_credits },
@@ -341,12 +343,14 @@ function M.run(argv)
   end
   local r, jobs, min, worst = prepared(path, opts)
   if not r then return jobs end
+  local out = opts.out or ("runs/" .. r.name)
+  local bad = require("hh.journal").dir_problem(out)
+  if bad then say("run: %s", bad) return EXIT.usage end
   M.collect_again()
   local hh, herr = M.connect(opts, r)
   if not hh then say("%s", herr) return EXIT.usage end
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
-  local out = opts.out or ("runs/" .. r.name)
   local progress = require("hh.progress").new({ json = opts.json, quiet = opts.quiet, total = #jobs,
                                                 budget = budget or r.budget })
   local emit = function(kind, rec)
@@ -423,6 +427,8 @@ end
 local function open_run(spec_, name, argv)
   local opts, dir = parse_dir(spec_, name, argv)
   if not opts then return nil, dir end
+  local bad = require("hh.journal").dir_problem(dir)
+  if bad then say("%s: %s", name, bad) return nil, EXIT.usage end
   local journal, err = require("hh.journal").read(dir)
   if not journal then
     say("%s: %s", dir, err or "not a run directory (no journal.db)")

@@ -230,6 +230,8 @@ function M.command(argv)
   if not opts then return rest end
   if #rest ~= 1 then say("report: expected one run directory (see hh help report)") return EXIT.usage end
   local dir = rest[1]:gsub("(.)/+$", "%1")
+  local bad = require("hh.journal").dir_problem(dir)
+  if bad then say("report: %s", bad) return EXIT.usage end
   if not fs.size(dir .. "/journal.db") then
     say("report: %s: not a run directory (no journal.db)", dir)
     return EXIT.usage
