@@ -17,6 +17,7 @@
 #include "reach.h"
 #include "timer.h"
 #include "version.h"
+#include "visible.h"
 
 struct xfer *xfer_new(struct xfer_env *env, enum xfer_kind kind, const char *url)
 {
@@ -221,8 +222,11 @@ static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *
             len--;
         if (len >= 14 && strncasecmp(p, "authorization:", 14) == 0)
             fprintf(stderr, "hh: trace %s Authorization: [redacted]\n", mark);
-        else if (len)
-            fprintf(stderr, "hh: trace %s %.*s\n", mark, (int)len, p);
+        else if (len) {
+            fprintf(stderr, "hh: trace %s ", mark);
+            visible_fwrite(stderr, p, len, 0);       /* headers are the host's text */
+            fputc('\n', stderr);
+        }
         p = nl ? nl + 1 : end;
     }
     return 0;

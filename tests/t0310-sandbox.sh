@@ -135,7 +135,7 @@ ev '(function() local t = {} while true do t[#t + 1] = {} end end)()' '{memory =
 is "$OUT" "$P used more than 4 MiB of memory" "a table-growth bomb stops at the memory cap"
 ev '(function() local s = "x" while true do s = s .. s end end)()' '{memory = 8 * 1024 * 1024}'
 is "$OUT" "$P used more than 8 MiB of memory" "a doubling string stops at the memory cap"
-ev 'table.concat({("x"):rep(2^25), ("x"):rep(2^25), "y"})'
+ev 'table.concat({("x"):rep(2^25), ("x"):rep(2^25), "y"})' '{memory = 256 * 1024 * 1024}'
 is "$OUT" "$P table.concat: result would be 67108865 bytes, more than the 64 MiB allowed" "table.concat is sized first"
 ev '1' '{bogus = 1}'
 is "$OUT" "$P limits: unknown limit 'bogus'" "an unknown limit"

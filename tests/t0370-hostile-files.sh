@@ -4,8 +4,8 @@
 # hang is a failure, not a stuck suite) and, outside sanitizer and valgrind
 # builds, a memory cap. Each file's header says what it tries and what must
 # happen (README.md there lists the keys). Every case also checks that
-# nothing hh printed holds a raw control character. Then the rule for plain
-# http, name by name.
+# nothing hh printed holds a raw control character. Then strings from a
+# hostile API host, files.read, and the rule for plain http, name by name.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 
@@ -128,6 +128,76 @@ for f in "$TESTS_DIR"/hostile/*.yaml "$TESTS_DIR"/hostile/*.lua; do
     run_case "$f"
 done
 stop_sim
+
+# --- a hostile API host --------------------------------------------------
+
+# Answers every submission with a task id and every status request with a
+# failure whose id and message carry escape sequences.
+cat > "$SCRATCH/evil.py" <<'PY'
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+ESC = "\x1b]0;owned\x07\x1b[2J"
+class H(BaseHTTPRequestHandler):
+    def answer(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.answer(200, {"code": 200, "data": {"task_id": "hs1-" + ESC, "consumed_credits": 300}})
+    def do_GET(self):
+        self.answer(200, {"code": 200, "data": {"task_id": "hs1-" + ESC, "status": "FAILED",
+                                                "error_message": ESC + "rejected\r\n"}})
+    def log_message(self, *a): pass
+s = HTTPServer(("127.0.0.1", 0), H)
+print("http://127.0.0.1:%d" % s.server_port, flush=True)
+s.serve_forever()
+PY
+python3 "$SCRATCH/evil.py" > "$SCRATCH/evil.url" &
+EVIL_PID=$!
+for _ in $(seq 100); do [ -s "$SCRATCH/evil.url" ] && break; sleep 0.05; done
+EVIL=$(cat "$SCRATCH/evil.url")
+export HH_BASE_URL=$EVIL HH_API_KEY=sk-evil HH_SETTINGS=$FAST
+cd "$SCRATCH"
+printf 'prompt: "a fox"\n' > evil.yaml
+E='\e]0;owned\x07\e[2J'
+run_evil() { # run_evil DESCRIPTION HH-ARGS...: hh bounded, no raw control characters out
+    local what=$1
+    shift
+    OUT=$(timeout -k 5 "$LIMIT" "$HH" "$@" 2> "$SCRATCH/evil.err")
+    RC=$?
+    ERR=$(cat "$SCRATCH/evil.err")
+    printf '%s' "$OUT" > "$SCRATCH/evil.out"
+    ! raw_controls "$SCRATCH/evil.out" && ! raw_controls "$SCRATCH/evil.err"
+    ok $? "a hostile host: $what: no raw control character printed"
+}
+run_evil "hh run" run evil.yaml
+is "$RC" 4 "a hostile host: the job failed"
+like "$ERR" "failed +j[0-9a-f]+: task hs1-\\\\e\]0;owned\\\\x07\\\\e\[2J failed: \\\\e\]0;owned\\\\x07\\\\e\[2Jrejected\\\\r\\\\n" \
+    "a hostile host: the progress line shows its task id and message with escapes made visible"
+run_evil "hh show" show runs/evil
+like "$OUT" "hs1-\\\\e\]0;owned\\\\x07\\\\e\[2J: task hs1-.* failed: \\\\e\]0;owned" "a hostile host: hh show too"
+run_evil "hh export" export runs/evil
+like "$OUT" "$(printf '%s' "$E" | sed 's/[][\\.]/\\&/g')rejected" "a hostile host: hh export's CSV too"
+run_evil "hh status" status hs1-x
+is "$OUT" "failed	$E""rejected\\r\\n" "a hostile host: hh status prints its answer with escapes made visible"
+run_evil "hh generate" generate --prompt "a fox" --wait
+is "$ERR" "hh: task hs1-$E submitted (300 credits); waiting
+hh: task hs1-$E failed: $E""rejected\\r\\n" "a hostile host: hh generate's messages too"
+kill "$EVIL_PID" 2>/dev/null
+wait "$EVIL_PID" 2>/dev/null
+
+# The line a terminal sees redrawn in place: its last failure is shown with
+# escapes (only hh's own colours and the redraw are raw).
+unset HH_BASE_URL HH_SETTINGS
+run_hh -e 'local p = require("hh.progress").new({ total = 2 })
+p.color = false
+p:event("failed", { job = "j1", error = "\27]52;c;cHduZWQ=\7\r" })
+io.write(p:line())'
+like "$OUT" '^0/2 · 0 done · 0 running · 0 credits · last failure: j1: \\e\]52;c;cHduZWQ=\\x07\\r$' "the terminal's progress line shows a failure with escapes made visible"
 
 # --- files.read in a Lua recipe's run directory ---------------------------
 

@@ -90,15 +90,18 @@ function Problems:add(at, field, rule)
   self[#self + 1] = { at = at, field = field, rule = rule }
 end
 
--- One line a problem; one caused by the command line's --set is said as
--- hh's own ("hh: --set k=v: ..."), not as a place in the file.
+-- One line a problem, control characters made visible (a key name, a file
+-- name or a Lua recipe's error message is the recipe's text); one caused by
+-- the command line's --set is said as hh's own ("hh: --set k=v: ..."), not
+-- as a place in the file.
 function Problems:render()
+  local safe = require("hh.display").safe
   local lines = {}
   for _, p in ipairs(self) do
     local at = tostring(p.at)
     if at:sub(1, 6) == "--set " then at = "hh: " .. at end
-    lines[#lines + 1] = p.field and string.format("%s: %s: %s", at, p.field, p.rule)
-      or string.format("%s: %s", at, p.rule)
+    lines[#lines + 1] = safe(p.field and string.format("%s: %s: %s", at, p.field, p.rule)
+      or string.format("%s: %s", at, p.rule))
   end
   return lines
 end

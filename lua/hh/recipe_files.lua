@@ -77,6 +77,8 @@ local function parse(path, text, problems, opts)
         return t
       end,
     }
+    -- What an untrusted recipe prints is its text, shown as any other.
+    if not opts.trust then api.print = require("hh.display").print_values end
     for k, v in pairs(opts.lua_api or {}) do api[k] = v end
     local env = sandbox.recipe_env({ api = api, trust = opts.trust, run_dir = opts.run_dir })
     local function add_lua_error(e)

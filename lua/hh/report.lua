@@ -14,7 +14,7 @@ M.FILE = "report.html"
 
 local EXIT = { ok = 0, usage = 2, failed = 4 }
 
-local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
+local say = require("hh.display").say
 
 -- Text for HTML: element content and quoted attribute values alike.
 local HTML_ESCAPES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
@@ -238,7 +238,7 @@ function M.command(argv)
   end
   local ok, err = M.write(dir)
   if not ok then say("report: %s", err) return EXIT.failed end
-  print(dir .. "/" .. M.FILE)
+  require("hh.display").print(dir .. "/" .. M.FILE)
   return EXIT.ok
 end
 
