@@ -2,7 +2,8 @@
  * Lua library needs that plain Lua lacks, written so a name built from a
  * recipe cannot leave its run directory: every component below the root is
  * opened with O_NOFOLLOW, so a symlink planted in the run directory is
- * refused rather than followed. */
+ * refused rather than followed; and a file a recipe names is read only if
+ * it is a regular file of bounded size, below a root when one is given. */
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
