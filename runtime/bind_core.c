@@ -18,6 +18,7 @@
 #include "limits.h"
 #include "loop.h"
 #include "version.h"
+#include "visible.h"
 #include "xfer.h"
 
 /* --- jobs, time, configuration ------------------------------------------- */
@@ -311,6 +312,7 @@ static int l_canonical(lua_State *L)
 
 static const luaL_Reg core_functions[] = {
     {"canonical", l_canonical},
+    {"visible", visible_lua},
     {"versions", l_versions},
     {"sha256", l_sha256},
     {"digest", l_digest},

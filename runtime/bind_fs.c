@@ -2,7 +2,8 @@
  * Lua library needs that plain Lua lacks, written so a name built from a
  * recipe cannot leave its run directory: every component below the root is
  * opened with O_NOFOLLOW, so a symlink planted in the run directory is
- * refused rather than followed. */
+ * refused rather than followed; and a file a recipe names is read only if
+ * it is a regular file of bounded size, below a root when one is given. */
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -304,8 +305,146 @@ static int l_read(lua_State *L)
     return 1;
 }
 
+/* What lstat says a path is, as messages name it. */
+static const char *kind_name(mode_t mode)
+{
+    if (S_ISREG(mode))
+        return "file";
+    if (S_ISDIR(mode))
+        return "directory";
+    if (S_ISLNK(mode))
+        return "symbolic link";
+    if (S_ISFIFO(mode))
+        return "FIFO";
+    if (S_ISSOCK(mode))
+        return "socket";
+    if (S_ISCHR(mode))
+        return "character device";
+    if (S_ISBLK(mode))
+        return "block device";
+    return "special file";
+}
+
+/* fs.kind(path) -> "file", "directory", "symbolic link", "FIFO", ... (the
+ * path itself, not what a link points to), or nil and a message. */
+static int l_kind(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return push_error(L, "%s: %s", path, strerror(errno));
+    lua_pushstring(L, kind_name(st.st_mode));
+    return 1;
+}
+
+/* fs.realpath(path) -> the absolute path without symbolic links, '.' or
+ * '..', or nil and a message. */
+static int l_realpath(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    char *real = realpath(path, NULL);
+    if (!real)
+        return push_error(L, "%s: %s", path, strerror(errno));
+    lua_pushstring(L, real);
+    free(real);
+    return 1;
+}
+
+static int refuse(lua_State *L, const char *why, const char *fmt, const char *a)
+{
+    lua_pushnil(L);
+    lua_pushfstring(L, fmt, a);
+    lua_pushstring(L, why);
+    return 3;
+}
+
+/* Is `path` (absolute, without links) `root` or below it? */
+static int below(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    if (n == 1 && root[0] == '/')
+        return 1;
+    return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* fs.read_regular(path, max_bytes [, root]) -> text, or nil, reason, why
+ * A file read only if it is a regular file of at most max_bytes: a FIFO, a
+ * device or a directory is refused before it is read (opened with
+ * O_NONBLOCK, a FIFO cannot block; a device is never opened). With root
+ * (an absolute path without links), the file must also really be below it,
+ * every symbolic link resolved; the last name is then opened with
+ * O_NOFOLLOW, so a link swapped in after the check is not followed.
+ * why is "outside" (reason: where the file really is), "kind", "size" or
+ * "io"; the reason never names the path. */
+static int l_read_regular(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer max = luaL_checkinteger(L, 2);
+    const char *root = luaL_optstring(L, 3, NULL);
+    const char *target = path;
+    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    if (root) {
+        char *real = realpath(path, NULL);
+        if (!real)
+            return refuse(L, "io", "%s", strerror(errno));
+        lua_pushstring(L, real);                       /* path max root real */
+        free(real);
+        target = lua_tostring(L, -1);
+        if (!below(target, root))
+            return refuse(L, "outside", "%s", target);
+        flags |= O_NOFOLLOW;
+    }
+    struct stat st;
+    if (stat(target, &st) != 0)
+        return refuse(L, "io", "%s", strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return refuse(L, "kind", "must be a regular file (this is a %s)", kind_name(st.st_mode));
+    char limit[32];
+    snprintf(limit, sizeof limit, "%lld", (long long)max);
+    if ((long long)st.st_size > (long long)max)
+        return refuse(L, "size", "the file is larger than %s bytes", limit);
+    int fd = open(target, flags);
+    if (fd < 0)
+        return refuse(L, errno == ELOOP ? "outside" : "io", "%s", errno == ELOOP ? target : strerror(errno));
+    struct stat now;
+    if (fstat(fd, &now) != 0 || !S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+        close(fd);
+        return refuse(L, "io", "%s", "the file changed while it was opened");
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    long long total = 0;
+    for (;;) {
+        char *p = luaL_prepbuffer(&b);
+        ssize_t n = read(fd, p, LUAL_BUFFERSIZE);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return refuse(L, "io", "%s", strerror(e));
+        }
+        if (n == 0)
+            break;
+        luaL_addsize(&b, (size_t)n);
+        total += n;
+        if (total > (long long)max) {             /* it grew while being read */
+            close(fd);
+            return refuse(L, "size", "the file is larger than %s bytes", limit);
+        }
+    }
+    close(fd);
+    luaL_pushresult(&b);
+    return 1;
+}
+
 static const luaL_Reg fs_functions[] = {
     {"read", l_read},
+    {"read_regular", l_read_regular},
+    {"kind", l_kind},
+    {"realpath", l_realpath},
     {"isatty", l_isatty},
     {"lock", l_lock},
     {"sha256_file", l_sha256_file},

@@ -13,6 +13,7 @@
 
 #include "loop.h"
 #include "reach.h"
+#include "visible.h"
 #include "xfer.h"
 
 static char profile_key;
@@ -103,7 +104,9 @@ void task_stop_on_refusal(lua_State *L, struct loop *lp, long code, int msg_inde
     char why[400];
     snprintf(why, sizeof why, "%s", msg ? msg : "the API refused the account");
     loop_stop_submissions(lp, why);
-    fprintf(stderr, "hh: stopping new submissions: %s\n", why);
+    fputs("hh: stopping new submissions: ", stderr);
+    visible_fwrite(stderr, why, strlen(why), 0);     /* the host's words */
+    fputc('\n', stderr);
 }
 
 /* --- hh.generate ---------------------------------------------------------- */

@@ -67,13 +67,23 @@ int download_prepare(struct xfer *x)
     if (x->fd < 0) {
         char part[4200];
         snprintf(part, sizeof part, "%s.part", x->path);
-        x->fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        /* O_NOFOLLOW here, where it is opened: a check made earlier (hh.fs.beneath)
+         * could be raced by a link planted in between. O_NONBLOCK: a FIFO
+         * planted there must not block the loop; it is refused below. */
+        x->fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
         if (x->fd < 0) {
-            snprintf(x->error, sizeof x->error, "cannot create %.160s: %s", part, strerror(errno));
+            snprintf(x->error, sizeof x->error, "cannot create %.160s: %s", part,
+                     errno == ELOOP ? "it is a symbolic link" : strerror(errno));
             return -1;
         }
         struct stat st;
-        x->offset = fstat(x->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+        if (fstat(x->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            snprintf(x->error, sizeof x->error, "cannot create %.160s: it is not a regular file", part);
+            close(x->fd);
+            x->fd = -1;
+            return -1;
+        }
+        x->offset = (uint64_t)st.st_size;
     }
     if (x->offset > 0) {
         char range[40];

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "apikey.h"
+#include "visible.h"
 #include "xfer.h"
 
 volatile sig_atomic_t loop_signals;
@@ -497,14 +498,20 @@ static void report_error(struct loop *lp, struct job *job)
 {
     lua_State *co = job->co;
     const char *msg = luaL_tolstring(co, -1, NULL);  /* err msg */
+    /* The message may carry a recipe's or a host's text: made visible. */
+    fputs("hh: error: ", stderr);
     if (own_error(msg) && !lp->trace) {
         const char *text = strchr(strchr(msg, ':') + 1, ':');
-        fprintf(stderr, "hh: error: %s\n", text ? text + (text[1] == ' ' ? 2 : 1) : msg);
+        text = text ? text + (text[1] == ' ' ? 2 : 1) : msg;
+        visible_fwrite(stderr, text, strlen(text), 1);
     } else {
         luaL_traceback(lp->L, co, msg, 0);          /* L: traceback */
-        fprintf(stderr, "hh: error: %s\n", lua_tostring(lp->L, -1));
+        size_t len;
+        const char *tb = lua_tolstring(lp->L, -1, &len);
+        visible_fwrite(stderr, tb, len, 1);
         lua_pop(lp->L, 1);
     }
+    fputc('\n', stderr);
     lua_pop(co, 2);
     lp->failed_jobs++;
 }

@@ -4,9 +4,12 @@
  * the retry budget; never calls Lua. */
 #include "xfer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -14,6 +17,7 @@
 #include "reach.h"
 #include "timer.h"
 #include "version.h"
+#include "visible.h"
 
 struct xfer *xfer_new(struct xfer_env *env, enum xfer_kind kind, const char *url)
 {
@@ -69,10 +73,29 @@ int xfer_set_path(struct xfer *x, const char *path)
     return x->path ? 0 : -1;
 }
 
+/* Plain http may go only to loopback, decided from the URL alone: a literal
+ * address in 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z), or the name
+ * localhost, which libcurl itself resolves to loopback without asking DNS.
+ * Any other name needs https, whatever it resolves to: "127.0.0.1.nip.io"
+ * is a public name, and an answer checked now could differ from the one
+ * libcurl gets when it connects (DNS rebinding). */
 static int loopback_host(const char *host)
 {
-    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-           strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    unsigned char addr[16];
+    if (inet_pton(AF_INET, host, addr) == 1)
+        return addr[0] == 127;
+    char v6[INET6_ADDRSTRLEN + 2];
+    size_t len = strlen(host);
+    if (len < 2 || len >= sizeof v6 || host[0] != '[' || host[len - 1] != ']')
+        return 0;
+    memcpy(v6, host + 1, len - 2);
+    v6[len - 2] = '\0';
+    struct in6_addr a6;
+    if (inet_pton(AF_INET6, v6, &a6) != 1)
+        return 0;
+    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 }
 
 int xfer_url_allowed(const char *url, int allow_http, char *err, size_t errlen)
@@ -93,8 +116,8 @@ int xfer_url_allowed(const char *url, int allow_http, char *err, size_t errlen)
     } else if (strcmp(scheme, "http") == 0 && (allow_http || loopback_host(host))) {
         ok = 0;
     } else if (strcmp(scheme, "http") == 0) {
-        snprintf(err, errlen, "plain http to %s is not allowed (only https, or http to loopback; "
-                 "hh.config{allow_http = true} permits it)", host);
+        snprintf(err, errlen, "plain http to %s is not allowed (only https, or http to localhost or a loopback "
+                 "address: 127.0.0.0/8, ::1; hh.config{allow_http = true} permits it)", host);
     } else {
         snprintf(err, errlen, "the %s scheme is not allowed (only https, or http to loopback)", scheme);
     }
@@ -199,8 +222,11 @@ static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *
             len--;
         if (len >= 14 && strncasecmp(p, "authorization:", 14) == 0)
             fprintf(stderr, "hh: trace %s Authorization: [redacted]\n", mark);
-        else if (len)
-            fprintf(stderr, "hh: trace %s %.*s\n", mark, (int)len, p);
+        else if (len) {
+            fprintf(stderr, "hh: trace %s ", mark);
+            visible_fwrite(stderr, p, len, 0);       /* headers are the host's text */
+            fputc('\n', stderr);
+        }
         p = nl ? nl + 1 : end;
     }
     return 0;

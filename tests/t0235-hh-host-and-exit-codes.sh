@@ -41,7 +41,7 @@ bad_url "$SIM_URL/?x=1" "\"$SIM_URL/?x=1\": no query or fragment allowed (expect
 bad_url "http://user:s3cret@127.0.0.1:1" "\"http://***@127.0.0.1:1\": no user or password allowed; the key goes in HH_API_KEY $EXPECT"
 unlike "$ERR" s3cret "a password in the URL is never echoed"
 HH_BASE_URL=http://example.invalid run_hh generate -p x
-is "$RC: $ERR" "2: hh: HH_BASE_URL: plain http to example.invalid is not allowed (only https, or http to loopback; hh.config{allow_http = true} permits it)" \
+is "$RC: $ERR" "2: hh: HH_BASE_URL: plain http to example.invalid is not allowed (only https, or http to localhost or a loopback address: 127.0.0.0/8, ::1; hh.config{allow_http = true} permits it)" \
     "plain http to another host: exit 2 with the rule"
 is "$(sent)" "$n" "none of them sent anything"
 ok "$(test ! -e "$SCRATCH/bad-url"; echo $?)" "hh run made no run directory"

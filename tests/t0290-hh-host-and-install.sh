@@ -10,7 +10,7 @@ hh_env
 
 HH_BASE_URL=http://example.invalid run_lua 'hh.generate{prompt = "x"}'
 is "$RC" 1 "plain http to a non-loopback host is refused"
-like "$ERR" "hh.generate: http://example.invalid/api/generate: plain http to example.invalid is not allowed \(only https, or http to loopback; hh.config\{allow_http = true\} permits it\)" "with the rule and the way out"
+like "$ERR" "hh.generate: http://example.invalid/api/generate: plain http to example.invalid is not allowed \(only https, or http to localhost or a loopback address: 127.0.0.0/8, ::1; hh.config\{allow_http = true\} permits it\)" "with the rule and the way out"
 HH_BASE_URL=ftp://127.0.0.1 run_lua 'hh.generate{prompt = "x"}'
 is "$RC: $ERR" '2: hh: HH_BASE_URL: "ftp://127.0.0.1": unknown scheme "ftp" (expected https://HOST[:PORT])' "other schemes are refused at start"
 is "$(jqv "$(sim_stats)" '[.requests.generate[]] | add // 0')" 0 "nothing was sent"

@@ -114,7 +114,8 @@ is "$ERR" "abs.yaml:1:10: extends: must be a path relative to this recipe (/etc/
 hh: abs.yaml: 1 problem; nothing was sent" "extends must be relative"
 printf 'extends: nowhere.yaml\nprompt: x\n' > missing.yaml
 run_hh check missing.yaml
-like "$ERR" "^nowhere.yaml: cannot read: nowhere.yaml: No such file or directory" "a missing base file is named"
+is "$ERR" "missing.yaml:1:10: extends: \"nowhere.yaml\": cannot read: No such file or directory
+hh: missing.yaml: 1 problem; nothing was sent" "a missing base file is named where extends: names it"
 
 printf 'prompt: "{time}"\nsweep:\n  time: [dawn, dusk]\noutput: "{time}.mp4"\nbudget: 500\nrerun:\n  - when: failed\n    max: 2\n    set: {mode: pro}\n' > budget.yaml
 check_is budget.yaml "budget.yaml:5:9: budget: the worst case is 2200 credits (600 without reruns), above the budget of 500

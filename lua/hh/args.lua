@@ -74,7 +74,7 @@ end
 function M.command(spec, name, argv, help)
   local opts, rest = M.parse(spec, argv, 2)
   if not opts then
-    io.stderr:write(string.format("hh: %s: %s (see hh help %s)\n", name, rest, name))
+    require("hh.display").say("%s: %s (see hh help %s)", name, rest, name)
     return nil, 2
   end
   if opts.help then

@@ -41,7 +41,7 @@ end
 local function journal_write(ctx, what, fn, ...)
   local ok, res = pcall(fn, ctx.journal, ...)
   if ok then return true, res end
-  io.stderr:write(string.format("hh: cannot write the journal (%s): %s\n", what, tostring(res)))
+  require("hh.display").say("cannot write the journal (%s): %s", what, tostring(res))
   core.stop("the journal cannot be written: " .. tostring(res))
   return false
 end
@@ -188,7 +188,7 @@ local function submit(job, ctx, rec, row, resend)
   local task, msg, class = hh.generate(job.params, { idempotency_key = key, on_send = on_send })
   if intent_err then
     ctx.committed = ctx.committed - cost
-    io.stderr:write("hh: cannot write the journal before submitting: ", intent_err, "\n")
+    require("hh.display").say("cannot write the journal before submitting: %s", intent_err)
     core.stop("the journal cannot be written: " .. intent_err)
     if resend then return hold(ctx, rec, row, "the journal cannot be written") end
     return skip(ctx, rec, "journal", "not submitted: the journal cannot be written (" .. intent_err .. ")")
@@ -218,14 +218,14 @@ local function submit(job, ctx, rec, row, resend)
   ctx.answers = (ctx.answers or 0) + 1
   if ctx.crash_after_answers and ctx.answers >= ctx.crash_after_answers then
     -- Tests only (HH_CRASH_AFTER_ANSWERS): die between a paid answer and its journal entry.
-    io.stderr:write("hh: crashing on purpose before journaling task ", task.id, "\n")
+    require("hh.display").say("crashing on purpose before journaling task %s", task.id)
     os.exit(137, false)
   end
   local ok, released = journal_write(ctx, "task id", j.submitted, job.id, n, task.id, ctx.idempotent)
   if ok then
     if cost > 0 then ctx.committed = ctx.committed - (released or 0) end
   else
-    io.stderr:write(string.format("hh: job %s is task %s (paid): keep this line\n", job.id, task.id))
+    require("hh.display").say("job %s is task %s (paid): keep this line", job.id, task.id)
   end
   ctx.emit("submitted", rec)
   wait_and_fetch(job, ctx, rec, task, true)

@@ -5,6 +5,7 @@
 
 local args = require("hh.args")
 local core = require("hh.core")
+local display = require("hh.display")
 local startup = require("hh.startup")
 
 local M = {}
@@ -12,7 +13,7 @@ local M = {}
 M.EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, unreachable = 5, interrupted = 130 }
 local EXIT = M.EXIT
 
-local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
+local say = display.say
 
 local function tracing()
   local t = os.getenv("HH_TRACE")
@@ -51,7 +52,7 @@ local function run_command(fn)
   local code
   local _, aborted, interrupts = run_loop(function()
     local ok, res = xpcall(fn, internal)
-    if ok then code = res else say("error: %s", res) code = EXIT.error end
+    if ok then code = res else io.stderr:write("hh: error: ", display.safe(res, true), "\n") code = EXIT.error end
   end)
   if aborted or interrupts > 0 then return EXIT.interrupted end
   return code or EXIT.error
@@ -135,12 +136,8 @@ local function print_result(r, as_json)
     local copy = {}
     for k, v in pairs(r) do if k ~= "raw" and k ~= "answer" then copy[k] = v end end
     io.stdout:write(require("hh.json").encode(copy), "\n")
-  elseif r.file then
-    io.stdout:write(r.file, "\n")
-  elseif r.url then
-    io.stdout:write(r.url, "\n")
   else
-    io.stdout:write(r.status or "?", "\n")
+    display.print(r.file or r.url or r.status or "?")
   end
 end
 
@@ -213,7 +210,7 @@ local function cmd_generate(argv)
       if opts.json then
         io.stdout:write(require("hh.json").encode({ task_id = t.id, credits = t.credits }), "\n")
       else
-        io.stdout:write(t.id, "\n")
+        display.print(t.id)
       end
       return EXIT.ok
     end
@@ -243,7 +240,8 @@ end
 
 local function print_status(r, opts)
   if opts.json then print_result(r, true) else
-    io.stdout:write(r.status, r.url and ("\t" .. r.url) or "", r.error and ("\t" .. r.error) or "", "\n")
+    local safe = display.safe
+    io.stdout:write(safe(r.status), r.url and ("\t" .. safe(r.url)) or "", r.error and ("\t" .. safe(r.error)) or "", "\n")
   end
 end
 
@@ -367,7 +365,7 @@ function M.main(argv)
   local ok, status, leave = xpcall(dispatch, internal, argv)
   if ok then return status, leave end
   if type(status) == "table" then say("%s", status.message) return EXIT.usage end
-  say("error: %s", status)
+  io.stderr:write("hh: error: ", display.safe(status, true), "\n")
   return EXIT.error
 end
 

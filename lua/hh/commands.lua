@@ -5,6 +5,7 @@
 
 local args = require("hh.args")
 local core = require("hh.core")
+local display = require("hh.display")
 local expand = require("hh.expand")
 local recipe = require("hh.recipe")
 
@@ -12,7 +13,7 @@ local M = {}
 
 local EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, interrupted = 130 }
 
-local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
+local say, safe = display.say, display.safe
 
 local COMMON = {
   { name = "set", arg = "NAME=VALUE", many = true, help = "set a variable, a field or a top-level key, or narrow an axis (repeatable)" },
@@ -182,8 +183,8 @@ function M.check(argv)
   if not opts then return path end
   local r, jobs, min, worst = prepared(path, opts, false)
   if not r then return jobs end
-  print(string.format("%s: ok: %s, %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
-    r.budget and string.format(" (budget %d)", math.floor(r.budget)) or ""))
+  display.print("%s: ok: %s, %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
+    r.budget and string.format(" (budget %d)", math.floor(r.budget)) or "")
   return EXIT.ok
 end
 
@@ -206,6 +207,8 @@ function M.plan(argv)
   local r, jobs, min, worst = prepared(path, opts)
   if not r then return jobs end
   local out_dir = opts.out or ("runs/" .. r.name)
+  local bad = require("hh.journal").dir_problem(out_dir)
+  if bad then say("plan: %s", bad) return EXIT.usage end
   local status, removed, tally = M.compare(out_dir, jobs)
   if opts.json then
     local out = { recipe = path, name = r.name, credits = { min = min, worst = worst, new = tally and tally.new_credits },
@@ -234,13 +237,13 @@ function M.plan(argv)
   end
   for i, j in ipairs(jobs) do
     local p = j.params
-    local output = j.output
+    local output = safe(j.output)
     if #output > 28 then output = short(output, 28) end
     rows[#rows + 1] = string.format("%-4d %s %s %s %s %3d %s %3d %s %7d  %-28s %s", i, j.id,
       pad("%-8s", status and status[j.id] or "new"), j.cell, pad("%-8s", j.variant, 8),
       j.sample, pad("%-4s", p.mode or "std"), j.duration or p.duration or 5,
       pad("%4s", p.cfg_scale and format(p.cfg_scale) or "-"), j.credits, output,
-      short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60))
+      safe(short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60)))
     if #rows == 1000 or i == #jobs then
       rows[#rows + 1] = ""
       io.stdout:write(table.concat(rows, "\n"))
@@ -250,11 +253,11 @@ function M.plan(argv)
   for _, rm in ipairs(removed or {}) do
     print(string.format("%-4s %-16s %-8s %-17s %-8s %3d", "-", rm.id, "removed", rm.cell or "", short(rm.variant or "", 8), rm.sample or 0))
   end
-  print(string.format("%s: %s; %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
-    r.budget and string.format("; budget %d", math.floor(r.budget)) or ""))
+  display.print("%s: %s; %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
+    r.budget and string.format("; budget %d", math.floor(r.budget)) or "")
   if tally then
-    print(string.format("against %s: %d cached, %d new, %d changed, %d removed, %d pending; only new and changed jobs are billed: %d credits",
-      out_dir, tally.cached, tally.new, tally.changed, #removed, tally.pending, tally.new_credits))
+    display.print("against %s: %d cached, %d new, %d changed, %d removed, %d pending; only new and changed jobs are billed: %d credits",
+      out_dir, tally.cached, tally.new, tally.changed, #removed, tally.pending, tally.new_credits)
   end
   return EXIT.ok
 end
@@ -345,12 +348,14 @@ function M.run(argv)
   local run_dir = {}
   local r, jobs, min, worst = prepared(path, opts, nil, function() return run_dir.path end)
   if not r then return jobs end
+  local out = opts.out or ("runs/" .. r.name)
+  local bad = require("hh.journal").dir_problem(out)
+  if bad then say("run: %s", bad) return EXIT.usage end
   M.collect_again()
   local hh, herr = M.connect(opts, r)
   if not hh then say("%s", herr) return EXIT.usage end
   local keyok, keyerr = core.check_key()
   if not keyok then say("%s", keyerr) return EXIT.refused end
-  local out = opts.out or ("runs/" .. r.name)
   run_dir.path = out
   local progress = require("hh.progress").new({ json = opts.json, quiet = opts.quiet, total = #jobs,
                                                 budget = budget or r.budget })
@@ -381,8 +386,8 @@ function M.run(argv)
     running = false
   end)
   progress:close()
-  local resume_line = string.format("hh: interrupted; nothing paid for is lost. Continue with: hh run %s%s  (or: hh resume %s)\n",
-    path, opts.out and (" --out " .. opts.out) or "", out)
+  local resume_line = safe(string.format("hh: interrupted; nothing paid for is lost. Continue with: hh run %s%s  (or: hh resume %s)",
+    path, opts.out and (" --out " .. opts.out) or "", out)) .. "\n"
   if aborted then
     -- A second Ctrl-C left the jobs where they were; the journal has every step.
     if state.journal then require("hh.engine").finish(state.journal) end
@@ -393,7 +398,8 @@ function M.run(argv)
   if not summary then return EXIT.error end
   local reported, rerr = require("hh.report").write(out)
   if not reported then say("cannot write the report: %s", rerr) end
-  report_end(r, out, summary, opts.json and function(text) io.stderr:write(text, "\n") end or print)
+  report_end(r, out, summary, opts.json and function(text) io.stderr:write(safe(text), "\n") end
+    or function(text) display.print(text) end)
   if interrupts > 0 then io.stderr:write(resume_line) end
   if interrupts > 0 then return signal_exit(signal) end
   if failed > 0 then return EXIT.error end
@@ -428,6 +434,8 @@ end
 local function open_run(spec_, name, argv)
   local opts, dir = parse_dir(spec_, name, argv)
   if not opts then return nil, dir end
+  local bad = require("hh.journal").dir_problem(dir)
+  if bad then say("%s: %s", name, bad) return nil, EXIT.usage end
   local journal, err = require("hh.journal").read(dir)
   if not journal then
     say("%s: %s", dir, err or "not a run directory (no journal.db)")
@@ -466,7 +474,7 @@ end
 local function show_rows(rows, fmt_row)
   for i, row in ipairs(rows) do
     if i > 5 then print(string.format("    ... and %d more", #rows - 5)) break end
-    print("    " .. fmt_row(row))
+    display.print("    " .. fmt_row(row))
   end
 end
 
@@ -495,7 +503,7 @@ function M.show(argv)
     io.stdout:write(require("hh.json").encode(out), "\n")
     return EXIT.ok
   end
-  print(string.format("%s: %s (recipe %s)", dir, name or "?", recipe_path or "?"))
+  display.print("%s: %s (recipe %s)", dir, name or "?", recipe_path or "?")
   local states = {}
   for _, st in ipairs({ "done", "failed", "unknown", "submitting", "submitted", "succeeded", "skipped", "new" }) do
     if s.states[st] then states[#states + 1] = string.format("%d %s", s.states[st], st) end
@@ -528,7 +536,7 @@ function M.show(argv)
   if #s.unknown > 0 then
     print(string.format("  unknown outcomes: %d (may have been billed; resubmit with hh run --resubmit-unknown)", #s.unknown))
     for _, row in ipairs(s.unknown) do
-      print(string.format("    %s %d credits, Idempotency-Key %s", row.id, row.credits or 0, row.idempotency_key or "?"))
+      display.print("    %s %d credits, Idempotency-Key %s", row.id, row.credits or 0, row.idempotency_key or "?")
     end
   end
   return EXIT.ok
@@ -560,16 +568,18 @@ function M.runs(argv)
   print(string.format("%-30s %6s %6s %6s %7s %7s %9s %9s", "run", "jobs", "done", "failed", "unknown", "pending",
     "charged", "possibly"))
   for _, r in ipairs(list) do
-    print(string.format("%-30s %6d %6d %6d %7d %7d %9d %9d", short(r.dir, 30), r.jobs, r.done, r.failed, r.unknown,
+    print(string.format("%-30s %6d %6d %6d %7d %7d %9d %9d", short(safe(r.dir), 30), r.jobs, r.done, r.failed, r.unknown,
       r.pending, r.charged, r.possibly))
   end
   return EXIT.ok
 end
 
+-- A CSV field: quoted when it must be (RFC 4180), other control characters
+-- made visible (a line break inside quotes is data; an escape is not).
 local function csv_field(v)
   if v == nil then return "" end
   if type(v) == "table" then v = require("hh.json").encode(v) end
-  v = tostring(v)
+  v = safe(v, true)
   if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
   return v
 end

@@ -201,7 +201,7 @@ function M.finish(journal)
   local ok, wrote, werr = pcall(journal.write_manifest, journal)
   journal:close()
   if not ok or not wrote then
-    io.stderr:write("hh: cannot write manifest.jsonl: ", tostring(ok and werr or wrote), "\n")
+    require("hh.display").say("cannot write manifest.jsonl: %s", tostring(ok and werr or wrote))
   end
 end
 

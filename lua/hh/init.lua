@@ -168,7 +168,7 @@ function hh.spawn(fn, ...)
       job.results = table.pack(table.unpack(res, 2, res.n))
     else
       job.error = res[2]
-      if not job.quiet then io.stderr:write("hh: error in a job: ", tostring(res[2]), "\n") end
+      if not job.quiet then io.stderr:write("hh: error in a job: ", require("hh.display").safe(res[2], true), "\n") end
       core.job_failed()
     end
     for _, w in ipairs(job.waiters) do core.wake(w) end

@@ -75,10 +75,24 @@ UPDATE jobs SET state = 'submitted' WHERE state = 'failed' AND task_id IS NOT NU
 
 local function now() return require("hh.core").wall() end
 
+-- What makes dir unusable as a run directory, or nil: a symbolic link
+-- (one shipped in a shared repository would put the journal, the lock and
+-- the videos wherever it points). Only the directory itself is looked at;
+-- a trailing slash does not hide it.
+function M.dir_problem(dir)
+  local name = tostring(dir):gsub("(.)/+$", "%1")
+  if fs.kind(name) == "symbolic link" then
+    return string.format("%s is a symbolic link; a run directory must be a real directory", name)
+  end
+  return nil
+end
+
 -- Opens (creating) the journal of a run directory and takes its lock.
 -- nil, message when another hh holds the run.
 function M.open(dir, opts)
   opts = opts or {}
+  local bad = M.dir_problem(dir)
+  if bad then return nil, bad end
   local ok, err = fs.mkdirs(dir)
   if not ok then return nil, err end
   local lock, pid, lerr = fs.lock(dir .. "/.lock")
@@ -118,6 +132,8 @@ end
 -- journal of an older format is brought up to date first when no hh holds
 -- it (one that does has already done so).
 function M.read(dir)
+  local bad = M.dir_problem(dir)
+  if bad then return nil, bad end
   local path = dir .. "/" .. M.FILE
   if not fs.size(path) then return nil end
   local db, err = sqlite.open(path)

@@ -241,7 +241,7 @@ function M.new(base, overrides)
     local status = p.words[word:upper()] or "unknown"
     if status == "unknown" and not warned[word] then
       warned[word] = true
-      io.stderr:write(string.format("hh: warning: unknown status %q from the host; treating it as still running\n", word))
+      require("hh.display").say("warning: unknown status %q from the host; treating it as still running", word)
     end
     local urls = dig(body, p.result_urls)
     local url = type(urls) == "table" and urls[1] or (type(urls) == "string" and urls or nil)

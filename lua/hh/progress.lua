@@ -2,8 +2,10 @@
 -- summary line redrawn in place (counts by state, credits spent of the
 -- budget, an ETA, the latest failure); otherwise one plain line an event;
 -- with --json, one JSON object an event on stdout for other tools; with
--- --quiet, nothing. NO_COLOR turns colour off.
+-- --quiet, nothing. NO_COLOR turns colour off. Text from the host or the
+-- recipe (errors, task ids, file names) is shown through hh.display.
 
+local display = require("hh.display")
 local fs = require("hh.fs")
 local json = require("hh.json")
 
@@ -83,7 +85,7 @@ function Progress:event(kind, rec)
     c.running = math.max(0, c.running - 1)
   elseif kind == "failed" or kind == "pending" then
     if rec.task_id then c.running = math.max(0, c.running - 1) end
-    self.last_failure = string.format("%s: %s", rec.job, tostring(rec.error or rec.class or "?"):sub(1, 80))
+    self.last_failure = display.safe(string.format("%s: %s", rec.job, tostring(rec.error or rec.class or "?"):sub(1, 80)))
   elseif kind == "unknown" then
     if rec.sent_now then self.spent = self.spent + (rec.credits or 0) end
   elseif kind == "rerun" then
@@ -111,7 +113,7 @@ function Progress:event(kind, rec)
     elseif kind == "rerun" then text = string.format("rerun      %s of %s (rule %d)", rec.job, rec.rerun_of, rec.rule)
     elseif kind == "resumed" then text = string.format("resumed    %s %s", rec.job, rec.task_id or "")
     end
-    if text then io.stderr:write("hh: ", text, "\n") end
+    if text then display.say("%s", text) end
   end
   self:draw()
 end

@@ -1,7 +1,8 @@
--- hh.recipe: loads a recipe (YAML, or Lua calling recipe{...}), follows
--- `extends:`, and checks every key against the recipe language. Problems are
--- collected, not raised: each is {at = "file:line:col", field =, rule =}.
--- Expansion into jobs is hh.expand's; both front ends end in the same table.
+-- hh.recipe: loads a recipe (YAML, or Lua calling recipe{...}; its files and
+-- `extends:` are hh.recipe_files') and checks every key against the recipe
+-- language. Problems are collected, not raised: each is {at =
+-- "file:line:col", field =, rule =}. Expansion into jobs is hh.expand's;
+-- both front ends end in the same table.
 
 local loc = require("hh.loc")
 local rules = require("hh.rules")
@@ -89,15 +90,18 @@ function Problems:add(at, field, rule)
   self[#self + 1] = { at = at, field = field, rule = rule }
 end
 
--- One line a problem; one caused by the command line's --set is said as
--- hh's own ("hh: --set k=v: ..."), not as a place in the file.
+-- One line a problem, control characters made visible (a key name, a file
+-- name or a Lua recipe's error message is the recipe's text); one caused by
+-- the command line's --set is said as hh's own ("hh: --set k=v: ..."), not
+-- as a place in the file.
 function Problems:render()
+  local safe = require("hh.display").safe
   local lines = {}
   for _, p in ipairs(self) do
     local at = tostring(p.at)
     if at:sub(1, 6) == "--set " then at = "hh: " .. at end
-    lines[#lines + 1] = p.field and string.format("%s: %s: %s", at, p.field, p.rule)
-      or string.format("%s: %s", at, p.rule)
+    lines[#lines + 1] = safe(p.field and string.format("%s: %s: %s", at, p.field, p.rule)
+      or string.format("%s: %s", at, p.rule))
   end
   return lines
 end
@@ -107,144 +111,9 @@ local function is_scalar(v, null)
   return t == "string" or t == "number" or t == "boolean" or v == null
 end
 
-local function dirname(path)
-  return path:match("^(.*)/[^/]*$") or "."
-end
-
 local function basename_noext(path)
   local base = path:match("([^/]*)$")
   return (base:gsub("%.[^.]*$", ""))
-end
-
-local read_file = require("hh.fs").read
-
--- Reads one file into a raw table (no extends), registering positions.
-local function read_recipe(path, problems, opts)
-  if path:match("%.lua$") then
-    local sandbox = require("hh.sandbox")
-    local captured, line
-    local api = {
-      recipe = function(t)
-        if type(t) ~= "table" then error("recipe: expected a table", 2) end
-        if captured then error("recipe: called twice", 2) end
-        captured = t
-        line = debug.getinfo(2, "l").currentline
-        return t
-      end,
-    }
-    for k, v in pairs(opts.lua_api or {}) do api[k] = v end
-    local env = sandbox.recipe_env({ api = api, trust = opts.trust, run_dir = opts.run_dir })
-    local function add_lua_error(e)
-      e = tostring(e)
-      local at, msg = e:match("^(.-:%d+): (.*)$")
-      problems:add(at or path, nil, msg or e)
-    end
-    local chunk, err = sandbox.load_recipe(path, env)
-    if not chunk then add_lua_error(err) return nil end
-    local ok, res
-    if opts.trust then ok, res = pcall(chunk) else ok, res = sandbox.run_recipe_code(chunk) end
-    if not ok then add_lua_error(res) return nil end
-    if not captured then
-      if type(res) == "table" then captured, line = res, nil
-      else problems:add(path, nil, "a Lua recipe must call recipe{...} (or return its table)") return nil end
-    end
-    loc.register_lua(captured, path, line)
-    return captured, nil, opts.yaml_null
-  end
-  local yaml = require("hh.yaml")
-  local text, err = read_file(path)
-  if not text then problems:add(path, nil, "cannot read: " .. tostring(err)) return nil end
-  local doc, marks = yaml.load(text, path, opts.limits)
-  if doc == nil then
-    for _, e in ipairs(marks) do
-      local at, msg = e:match("^(.-:%d+:%d+): (.*)$")
-      if not at and e:sub(1, #path + 2) == path .. ": " then at, msg = path, e:sub(#path + 3) end
-      problems:add(at or path, nil, msg or e)
-    end
-    return nil
-  end
-  if type(doc) ~= "table" or doc == yaml.null then
-    problems:add(path, nil, "a recipe must be a mapping of keys (hh: 1, prompt: ..., sweep: ...)")
-    return nil
-  end
-  loc.register_yaml(doc, marks, path)
-  return doc, marks, yaml.null
-end
-
--- Merges `base` under `over`: vars, defaults and extra merge key by key,
--- everything else in `over` replaces the base's.
-local function merge(base, over)
-  local out = {}
-  loc.set(out, loc.of(over))
-  for k, v in pairs(base) do
-    out[k] = v
-    loc.copy_key(out, k, base)
-  end
-  for k, v in pairs(over) do
-    if (k == "vars" or k == "defaults" or k == "extra") and type(v) == "table" and type(base[k]) == "table" then
-      local m = {}
-      loc.set(m, loc.of(v))
-      for kk, vv in pairs(base[k]) do m[kk] = vv; loc.copy_key(m, kk, base[k]) end
-      for kk, vv in pairs(v) do m[kk] = vv; loc.copy_key(m, kk, v) end
-      out[k] = m
-    else
-      out[k] = v
-    end
-    loc.copy_key(out, k, over)
-  end
-  out.extends = nil
-  return out
-end
-
-local function realpath(path)
-  -- Normalise "a/./b" and "a/x/../b" textually: enough to find cycles.
-  local parts = {}
-  for part in path:gmatch("[^/]+") do
-    if part == ".." and #parts > 0 and parts[#parts] ~= ".." then parts[#parts] = nil
-    elseif part ~= "." then parts[#parts + 1] = part end
-  end
-  return (path:sub(1, 1) == "/" and "/" or "") .. table.concat(parts, "/")
-end
-
-local function load_with_extends(path, problems, opts, chain)
-  local key = realpath(path)
-  for i, p in ipairs(chain) do
-    if p == key then
-      local cycle = {}
-      for j = i, #chain do cycle[#cycle + 1] = chain[j] end
-      cycle[#cycle + 1] = key
-      problems:add(opts.extends_at or path, "extends", "cycle: " .. table.concat(cycle, " -> "))
-      return nil
-    end
-  end
-  if #chain >= 16 then
-    problems:add(opts.extends_at or path, "extends", "more than 16 files deep")
-    return nil
-  end
-  local raw, _, null = read_recipe(path, problems, opts)
-  if not raw then return nil end
-  opts.yaml_null = opts.yaml_null or null
-  local ext = raw.extends
-  if ext == nil then return raw end
-  local list = type(ext) == "table" and ext or { ext }
-  local merged
-  chain[#chain + 1] = key
-  for i, e in ipairs(list) do
-    local at = type(ext) == "table" and loc.item(ext, i) or loc.key(raw, "extends")
-    if type(e) ~= "string" or e == "" then
-      problems:add(at, "extends", "must be a file name or a list of them")
-    elseif e:sub(1, 1) == "/" then
-      problems:add(at, "extends", "must be a path relative to this recipe (" .. e .. " is absolute)")
-    else
-      local sub_opts = setmetatable({ extends_at = at }, { __index = opts })
-      local dir = dirname(path)
-      local base = load_with_extends(dir == "." and e or dir .. "/" .. e, problems, sub_opts, chain)
-      if base then merged = merged and merge(merged, base) or base end
-    end
-  end
-  chain[#chain] = nil
-  if not merged then return raw end
-  return merge(merged, raw)
 end
 
 local function check_int(problems, t, k, lo, hi, field)
@@ -722,7 +591,7 @@ end
 function M.load(path, opts)
   opts = opts or {}
   local problems = M.problems()
-  local raw = load_with_extends(path, problems, opts, {})
+  local raw = require("hh.recipe_files").load(path, problems, opts)
   if not raw then return nil, problems end
   local sets = require("hh.sets")
   local narrow = sets.apply(raw, opts.sets, problems)

@@ -14,7 +14,7 @@ M.FILE = "report.html"
 
 local EXIT = { ok = 0, usage = 2, failed = 4 }
 
-local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
+local say = require("hh.display").say
 
 -- Text for HTML: element content and quoted attribute values alike.
 local HTML_ESCAPES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
@@ -230,13 +230,15 @@ function M.command(argv)
   if not opts then return rest end
   if #rest ~= 1 then say("report: expected one run directory (see hh help report)") return EXIT.usage end
   local dir = rest[1]:gsub("(.)/+$", "%1")
+  local bad = require("hh.journal").dir_problem(dir)
+  if bad then say("report: %s", bad) return EXIT.usage end
   if not fs.size(dir .. "/journal.db") then
     say("report: %s: not a run directory (no journal.db)", dir)
     return EXIT.usage
   end
   local ok, err = M.write(dir)
   if not ok then say("report: %s", err) return EXIT.failed end
-  print(dir .. "/" .. M.FILE)
+  require("hh.display").print(dir .. "/" .. M.FILE)
   return EXIT.ok
 end
 

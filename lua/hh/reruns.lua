@@ -53,7 +53,7 @@ function M.matches(rule, outcome, job, r)
   for k, v in pairs(job.cell_values) do if vars[k] == nil then vars[k] = v end end
   local value, err = require("hh.sandbox").evaluate(rule.expr, vars)
   if err then
-    io.stderr:write("hh: ", err, "\n")
+    require("hh.display").say("%s", err)
     return false
   end
   return value and true or false

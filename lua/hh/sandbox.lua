@@ -420,12 +420,12 @@ end
 -- files.read(name) -> text | nil, message;  files.write(name, text) -> true | nil, message
 local function files_api(run_dir)
   local files = {}
+  -- A regular file of at most max_string bytes, really inside the run
+  -- directory (never a FIFO that blocks or a device that does not end).
   function files.read(name)
     local path = must_confine(run_dir, "files.read", name)
-    local f, err = io.open(path, "rb")
-    if not f then return io_problem("files.read", name, err) end
-    local text = f:read("a")
-    f:close()
+    local text, reason = fs.read_regular(path, sandbox.max_string, fs.realpath(run_dir) or run_dir)
+    if not text then return nil, ("files.read: %s: %s"):format(name, reason) end
     return text
   end
   function files.write(name, text)
@@ -574,9 +574,12 @@ function sandbox.recipe_env(opts)
   return real_setmetatable({}, { __index = globals, __newindex = global_assignment, __metatable = false })
 end
 
--- sandbox.load_recipe(path, env) -> chunk | nil, "path:line: problem"
-function sandbox.load_recipe(path, env)
-  local chunk, err = loadfile(path, "t", env)
+-- sandbox.load_recipe(path, env [, text]) -> chunk | nil, "path:line: problem"
+-- With text (the file, read already), that is loaded under path's name.
+function sandbox.load_recipe(path, env, text)
+  local chunk, err
+  if text then chunk, err = load(text, "@" .. path, "t", env)
+  else chunk, err = loadfile(path, "t", env) end
   if chunk then return chunk end
   err = tostring(err)
   if not err:find(path, 1, true) then err = path .. ": " .. err end

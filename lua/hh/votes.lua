@@ -15,7 +15,7 @@ local EXIT = { ok = 0, usage = 2, failed = 4 }
 local CHOICES = { left = true, right = true, tie = true }
 local MAX_ERRORS = 50
 
-local function say(...) io.stderr:write("hh: ", string.format(...), "\n") end
+local say = require("hh.display").say
 
 local read_file = require("hh.fs").read
 
@@ -220,8 +220,8 @@ function M.command(argv)
     say("votes import: nothing was imported")
     return EXIT.usage
   end
-  print(string.format("%s: %d new vote%s, %d already there; %d in all", counts.path, counts.added,
-    counts.added == 1 and "" or "s", counts.duplicates, counts.total))
+  require("hh.display").print("%s: %d new vote%s, %d already there; %d in all", counts.path, counts.added,
+    counts.added == 1 and "" or "s", counts.duplicates, counts.total)
   return EXIT.ok
 end
 
