@@ -62,8 +62,10 @@ size_t limits_used(void)
 static void raise_stop(lua_State *L, lua_Debug *ar)
 {
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-        luaL_error(L, "%s:%d: %s", ar->short_src, ar->currentline, session.stopped);
-    luaL_error(L, "%s", session.stopped);
+        lua_pushfstring(L, "%s:%d: %s", ar->short_src, ar->currentline, session.stopped);
+    else
+        lua_pushstring(L, session.stopped);
+    lua_error(L);
 }
 
 static void count_hook(lua_State *L, lua_Debug *ar)

@@ -189,7 +189,15 @@ local function guarded_pcalls(get_state)
     return ok, ...
   end
   local function p(f, ...) return after_limited(after_call(get_state(), real_pcall(f, ...))) end
-  local function x(f, handler, ...) return after_limited(after_call(get_state(), real_xpcall(f, handler, ...))) end
+  -- A message handler runs inside the hook that raised a stop, where no
+  -- hook runs: once stopped, the recipe's handler is not called at all.
+  local function x(f, handler, ...)
+    local function h(e)
+      if core.limit_stopped() then return e end
+      return handler(e)
+    end
+    return after_limited(after_call(get_state(), real_xpcall(f, type(handler) == "function" and h or handler, ...)))
+  end
   return p, x
 end
 
@@ -497,6 +505,11 @@ local function metatable_functions()
   local function set(t, mt)
     local cur = type(t) == "table" and raw_getmetatable(t)
     if cur and not own[cur] then error("setmetatable: cannot change a metatable the recipe did not set", 2) end
+    -- A finalizer runs whenever and wherever the collector runs, outside
+    -- the recipe's limits.
+    if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+      error("setmetatable: __gc is not available to recipes (finalizers run outside the recipe's limits)", 2)
+    end
     if type(mt) == "table" then own[mt] = true end
     return real_setmetatable(t, mt)
   end
