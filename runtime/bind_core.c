@@ -347,5 +347,6 @@ int luaopen_hh_core(lua_State *L)
     luaL_setfuncs(L, core_functions, 1);
     limits_register(L);
     wait_register(L, lp);
+    proc_register(L, lp);
     return 1;
 }

@@ -30,5 +30,7 @@ int task_status(lua_State *L);     /* hh.status */
 int task_set_profile(lua_State *L);
 /* Sets field "wait" (hh.wait) of the table on top of the stack. */
 void wait_register(lua_State *L, struct loop *lp);
+/* core.process and core.findable (bind_proc.c). */
+void proc_register(lua_State *L, struct loop *lp);
 
 #endif

@@ -75,6 +75,8 @@ int loop_init(struct loop *lp, lua_State *L)
     c->recipe_memory = 256 << 20;
     c->poll = (struct poll_config){.min_interval = 1, .max_interval = 15, .growth = 1.5, .precision = 0.1,
                                    .min_samples = 4, .scouts = 32, .fixed = 0};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    procs_init(&lp->procs, cores > 0 ? (int)cores : 1);
     lp->multi = curl_multi_init();
     lp->poll = poll_model_new();
     if (!lp->multi || !lp->poll || pipe2(lp->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
@@ -142,6 +144,7 @@ void loop_drop_transfers(struct loop *lp)
 void loop_free(struct loop *lp)
 {
     loop_drop_transfers(lp);
+    procs_free(&lp->procs);
     if (lp->multi)
         curl_multi_cleanup(lp->multi);
     /* Timers may still name jobs (holds); free them once. */
@@ -585,6 +588,7 @@ static void handle_signals(struct loop *lp)
         if (timer_add(&lp->timers, lp->grace_until, grace_timer, lp, 0) != 0)
             lp->grace_until = now; /* no timer: end the waits at their next turn */
         loop_stop_submissions(lp, "interrupted");
+        procs_stop(&lp->procs, timer_now());
         fprintf(stderr, "hh: %s: no new submissions; waiting up to %g s for tasks about to finish, "
                         "the others stay pending (Ctrl-C again stops at once)\n",
                 signal_name(lp->signal_number), lp->cfg.interrupt_grace);
@@ -632,6 +636,7 @@ static int run_turns(struct loop *lp)
         drain_finished(lp);
 
         double now = timer_now();
+        procs_service(&lp->procs, now);
         struct timer t;
         while (timer_pop_due(&lp->timers, now, &t))
             t.fire(t.arg, t.token);
@@ -639,7 +644,8 @@ static int run_turns(struct loop *lp)
             continue;
         pump(lp);
 
-        if (!lp->active && !lp->queue_head && !lp->dl_head && !lp->timers.len && lp->live_jobs == lp->parked_jobs) {
+        if (!lp->active && !lp->queue_head && !lp->dl_head && !lp->timers.len && !procs_busy(&lp->procs) &&
+            lp->live_jobs == lp->parked_jobs) {
             fprintf(stderr, "hh: error: %zu job(s) wait for each other and nothing can wake them\n", lp->live_jobs);
             lp->failed_jobs += (int)lp->live_jobs;
             return -1;
@@ -650,11 +656,19 @@ static int run_turns(struct loop *lp)
             double ms = (next - timer_now()) * 1000.0;
             timeout = ms <= 0 ? 0 : ms < 1000 ? (long)ms + 1 : 1000;
         }
+        double proc_next = procs_next_wake(&lp->procs, now);
+        if (proc_next >= 0) {
+            double ms = (proc_next - timer_now()) * 1000.0;
+            if (ms < timeout)
+                timeout = ms <= 0 ? 0 : (long)ms + 1;
+        }
         curl_multi_timeout(lp->multi, &curl_timeout);
         if (curl_timeout >= 0 && curl_timeout < timeout)
             timeout = curl_timeout;
-        struct curl_waitfd wake = {lp->wake_fd[0], CURL_WAIT_POLLIN, 0};
-        mc = curl_multi_poll(lp->multi, &wake, 1, (int)timeout, NULL);
+        struct curl_waitfd fds[1 + 2 * 64];
+        fds[0] = (struct curl_waitfd){lp->wake_fd[0], CURL_WAIT_POLLIN, 0};
+        unsigned nfds = 1 + (unsigned)procs_waitfds(&lp->procs, fds + 1, 2 * 64);
+        mc = curl_multi_poll(lp->multi, fds, nfds, (int)timeout, NULL);
         if (mc != CURLM_OK) {
             fprintf(stderr, "hh: libcurl: %s\n", curl_multi_strerror(mc));
             return -1;

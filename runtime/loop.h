@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "poll.h"
+#include "proc.h"
 #include "retry.h"
 #include "timer.h"
 #include "xfer.h"
@@ -62,6 +63,7 @@ struct loop {
     struct retry_budget budget;
     struct xfer_env xenv;               /* what its transfers see of it */
     struct poll_model *poll;
+    struct proc_table procs;            /* child processes (media checks) */
     char *api_key;                      /* never printed, logged or handed to Lua */
     int key_error;                      /* why no key: see loop_key_problem */
     int stop_submissions;

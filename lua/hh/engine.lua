@@ -10,6 +10,7 @@ local core = require("hh.core")
 local json = require("hh.json")
 local attempt = require("hh.attempt")
 local reruns = require("hh.reruns")
+local qc_run = require("hh.qc_run")
 
 local M = {}
 
@@ -20,6 +21,15 @@ local function run_job(job, ctx, r)
     local rec = attempt.run(current, ctx)
     records[#records + 1] = rec
     if rec.state == "skipped" then break end
+    -- Checked as soon as the clip is on disk: in this job when a rerun rule
+    -- reads the checks, else beside it (the job's slot goes to the next one).
+    if rec.state == "done" and ctx.qc then
+      if r.needs_qc then
+        qc_run.attach(rec, current, ctx)
+      else
+        ctx.checks[#ctx.checks + 1] = hh.spawn(qc_run.attach, rec, current, ctx)
+      end
+    end
     local chosen
     for _, rule in ipairs(r.reruns) do
       if (counts[rule.index] or 0) < rule.max and reruns.matches(rule, rec, current, r) then
@@ -165,7 +175,9 @@ function M.run(r, jobs, opts)
     resubmit_unknown = opts.resubmit_unknown, retry_failed = opts.retry_failed,
     idempotent = hh.config().idempotent_host,
     crash_after_answers = tonumber(os.getenv("HH_CRASH_AFTER_ANSWERS") or ""),
+    qc = opts.qc ~= false and qc_run.context(r.qc) or nil, checks = {},
   }
+  if ctx.qc and ctx.qc.available then pcall(journal.set_meta, journal, "qc", json.encode(r.qc or json.object())) end
   if ctx.budget then ctx.budget = math.floor(ctx.budget) end
   -- What earlier runs saw of render times, so a resumed task's deadline and
   -- polls need not wait for new completions.
@@ -190,6 +202,7 @@ function M.run(r, jobs, opts)
   local jobs_after = {}
   local per_job = hh.map(jobs, function(job) return run_job(job, ctx, r) end, { concurrency = width })
   if r.after then run_after(r, jobs, per_job, jobs_after, ctx, width) end
+  for _, check in ipairs(ctx.checks) do check:join() end
   local records, summary = summarise(journal, per_job, #jobs + #jobs_after)
   M.finish(journal)
   if opts.state then opts.state.journal = nil end

@@ -17,7 +17,7 @@ local Journal = {}
 Journal.__index = Journal
 
 M.FILE = "journal.db"
-M.SCHEMA_VERSION = 2
+M.SCHEMA_VERSION = 3
 
 local SCHEMA = [[
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS attempts (
   PRIMARY KEY (job, n)
 );
 CREATE INDEX IF NOT EXISTS attempts_task ON attempts(task_id);
+CREATE TABLE IF NOT EXISTS qc (  -- media checks of a job's file (format 3)
+  job TEXT PRIMARY KEY, sha256 TEXT, version TEXT, checked_at REAL, seconds REAL,
+  flagged INTEGER, flags TEXT, reasons TEXT, error TEXT,
+  duration REAL, width INTEGER, height INTEGER, fps REAL, vcodec TEXT, acodec TEXT, audio INTEGER,
+  black REAL, frozen REAL, silence REAL, loudness REAL, cuts TEXT, shots INTEGER,
+  poster TEXT, strip TEXT, detail TEXT
+);
 ]]
 
 -- Format 1 (before the attempts' credits): the columns, the estimate each
@@ -142,7 +149,7 @@ function M.read(dir)
   if not ok then db:close() return nil, tostring(e) end
   local j = setmetatable({ db = db, dir = dir, readonly = true }, Journal)
   local okv, v = pcall(j.meta, j, "schema")
-  if okv and tonumber(v or "") == 1 then
+  if okv and tonumber(v or "") and tonumber(v) < M.SCHEMA_VERSION then
     db:close()
     local w, werr = M.open(dir)
     if not w then return nil, werr end
@@ -338,6 +345,30 @@ function Journal:summary()
   return s
 end
 
+-- A job's media check, or nil.
+function Journal:qc_get(id)
+  return self.db:rows("SELECT * FROM qc WHERE job = ?", id)[1]
+end
+
+function Journal:qc_put(id, sha256, version, r)
+  local qc = require("hh.qc")
+  self.db:run([[INSERT OR REPLACE INTO qc(job, sha256, version, checked_at, seconds, flagged, flags, reasons, error,
+      duration, width, height, fps, vcodec, acodec, audio, black, frozen, silence, loudness, cuts, shots,
+      poster, strip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
+    id, sha256, version, now(), r.seconds, r.flagged and 1 or 0, qc.codes(r), r.error and nil or qc.summary(r), r.error,
+    r.duration, r.width, r.height, r.fps, r.vcodec, r.acodec, r.audio == nil and nil or (r.audio and 1 or 0),
+    r.black, r.frozen, r.silence, r.loudness, r.cuts and json.encode(r.cuts) or nil, r.shots, r.poster, r.strip,
+    json.encode({ flags = r.flags or {}, detail = r.detail }))
+end
+
+-- Every job's media check, by job id.
+function Journal:qc_all()
+  local by = {}
+  local ok, rows = pcall(self.db.rows, self.db, "SELECT * FROM qc")
+  for _, row in ipairs(ok and rows or {}) do by[row.job] = row end
+  return by
+end
+
 -- manifest.jsonl: one line a job, written atomically.
 -- Each job's charged and possibly charged credits, by job id.
 function Journal:job_charges()
@@ -351,9 +382,26 @@ function Journal:job_charges()
   return by
 end
 
+-- A job's check as the manifest has it (nil when its file was not checked,
+-- or was checked when it held other bytes).
+function M.qc_record(q, row)
+  if not q or q.sha256 ~= row.sha256 or row.state ~= "done" then return nil end
+  local r = require("hh.qc_run").from_row(q)
+  local codes = {}
+  for _, f in ipairs(r.flags) do codes[#codes + 1] = f.code end
+  return {
+    flagged = r.flagged, flags = codes, reasons = q.reasons, error = r.error,
+    duration = r.duration, width = r.width, height = r.height, fps = r.fps, vcodec = r.vcodec, acodec = r.acodec,
+    audio = q.audio ~= nil and r.audio or nil, black = r.black, frozen = r.frozen, silence = r.silence,
+    loudness = r.loudness, cuts = r.cuts, shots = r.shots, poster = r.poster,
+    strip = r.strip,
+  }
+end
+
 function Journal:write_manifest()
   local lines = {}
   local charges = self:job_charges()
+  local checks = self:qc_all()
   for _, row in ipairs(self:current()) do
     local c = charges[row.id] or {}
     local rec = {
@@ -366,6 +414,7 @@ function Journal:write_manifest()
       polls = row.polls, seconds = row.seconds, submitted_at = row.submitted_at, finished_at = row.finished_at,
       rerun_of = row.rerun_of, rerun_rule = row.rerun_rule,
       charged = c.charged or 0, possibly_charged = c.possibly or 0,
+      qc = M.qc_record(checks[row.id], row),
     }
     lines[#lines + 1] = json.encode(rec)
   end

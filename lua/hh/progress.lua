@@ -16,6 +16,7 @@ Progress.__index = Progress
 local EVENT_NAMES = {
   submitted = "submitted", downloaded = "downloaded", failed = "failed", rerun = "rerun",
   unknown = "unknown", cached = "cached", resumed = "resumed", succeeded = "succeeded", pending = "pending",
+  checked = "checked",
 }
 
 function M.new(opts)
@@ -23,7 +24,8 @@ function M.new(opts)
     mode = opts.json and "json" or opts.quiet and "quiet" or (fs.isatty(2) and "tty" or "lines"),
     color = os.getenv("NO_COLOR") == nil or os.getenv("NO_COLOR") == "",
     total = opts.total or 0, budget = opts.budget, started = require("hh").now(),
-    counts = { done = 0, failed = 0, unknown = 0, skipped = 0, pending = 0, cached = 0, running = 0, reruns = 0 },
+    counts = { done = 0, failed = 0, unknown = 0, skipped = 0, pending = 0, cached = 0, running = 0, reruns = 0,
+               flagged = 0 },
     spent = opts.spent or 0, last_failure = nil, drawn = false,
   }, Progress)
   return p
@@ -53,6 +55,7 @@ function Progress:line()
   if c.skipped > 0 then parts[#parts + 1] = c.skipped .. " skipped" end
   if c.pending > 0 then parts[#parts + 1] = paint(self, "33", c.pending .. " pending") end
   if c.reruns > 0 then parts[#parts + 1] = c.reruns .. " reruns" end
+  if c.flagged > 0 then parts[#parts + 1] = paint(self, "33", c.flagged .. " flagged") end
   parts[#parts + 1] = self.budget and string.format("%d/%d credits", self.spent, math.floor(self.budget))
     or string.format("%d credits", self.spent)
   local elapsed = require("hh").now() - self.started
@@ -92,12 +95,19 @@ function Progress:event(kind, rec)
     c.reruns = c.reruns + 1
   elseif kind == "cached" then
     c.cached = c.cached + 1
+  elseif kind == "checked" then
+    if rec.qc and rec.qc.flagged then c.flagged = c.flagged + 1 end
   end
   if self.mode == "json" then
     local ev = { event = EVENT_NAMES[kind] or kind, job = rec.job, task_id = rec.task_id, cell = rec.cell,
                  variant = rec.variant, sample = rec.sample, credits = rec.credits, file = rec.file,
                  bytes = rec.bytes, error = rec.error, class = rec.class, rerun_of = rec.rerun_of,
                  rule = rec.rule, time = os.time() }
+    if kind == "checked" and rec.qc then
+      local q = require("hh.qc")
+      ev.flagged, ev.flags, ev.error = rec.qc.flagged or false, q.codes(rec.qc), rec.qc.error
+      ev.reasons = not rec.qc.error and q.summary(rec.qc) or nil
+    end
     if kind == "downloaded" then
       io.stdout:write(json.encode({ event = "succeeded", job = rec.job, task_id = rec.task_id, time = ev.time }), "\n")
     end
@@ -112,6 +122,8 @@ function Progress:event(kind, rec)
     elseif kind == "pending" then text = string.format("pending    %s %s: %s", rec.job, rec.task_id or "", rec.error or "")
     elseif kind == "rerun" then text = string.format("rerun      %s of %s (rule %d)", rec.job, rec.rerun_of, rec.rule)
     elseif kind == "resumed" then text = string.format("resumed    %s %s", rec.job, rec.task_id or "")
+    elseif kind == "checked" and rec.qc and (rec.qc.flagged or rec.qc.error) then
+      text = string.format("flagged    %s %s: %s", rec.job, rec.file or "", require("hh.qc").summary(rec.qc))
     end
     if text then display.say("%s", text) end
   end

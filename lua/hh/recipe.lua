@@ -20,7 +20,7 @@ M.FIELDS.last_frame = true
 
 local TOP = {
   "hh", "name", "extends", "vars", "defaults", "extra", "sweep", "zip", "rows", "include", "exclude",
-  "sample", "samples", "compare", "rerun", "budget", "concurrency", "output", "deadline", "after",
+  "sample", "samples", "compare", "rerun", "budget", "concurrency", "output", "deadline", "after", "qc",
 }
 M.TOP = {}
 for _, k in ipairs(TOP) do M.TOP[k] = true end
@@ -30,7 +30,7 @@ for f in pairs(M.FIELDS) do M.TOP[f] = true end
 M.RESERVED = { cell = true, sample = true, variant = true, name = true, job = true }
 
 M.CLASSES = { failed = true, policy = true, invalid = true, quota = true, transient = true,
-              timeout = true, unknown = true, any = true }
+              timeout = true, unknown = true, any = true, qc_failed = true }
 
 -- Edits from a to b, two swapped neighbours counting as one edit (the
 -- commonest typo: "sampels").
@@ -500,7 +500,7 @@ local function check(raw, problems, null, path)
                   or " (one of " .. table.concat(names, ", ") .. ", or an expression)"))
               else
                 local names = { "status", "class", "error", "size", "duration", "seconds", "polls", "job",
-                                "cell", "sample", "variant", "result" }
+                                "cell", "sample", "variant", "result", "qc" }
                 for k in pairs(axis_names) do names[#names + 1] = k end
                 for k in pairs(r.vars) do names[#names + 1] = k end
                 local fn, err = require("hh.sandbox").expression(c, wat, { names = names })
@@ -509,6 +509,7 @@ local function check(raw, problems, null, path)
                   problems:add(wat, field .. ".when", M.expression_error(err, wat) .. m)
                 else
                   R.expr, R.text = fn, c
+                  R.uses_qc = c:find("qc", 1, true) ~= nil
                 end
               end
             end
@@ -556,6 +557,10 @@ local function check(raw, problems, null, path)
   end
   r.budget = type(raw.budget) == "number" and raw.budget >= 0 and raw.budget or nil
   r.budget_at = loc.key(raw, "budget")
+  r.qc = require("hh.qc").from_recipe(raw, problems)
+  for _, rule in ipairs(r.reruns) do
+    if rule.uses_qc or (rule.classes and rule.classes.qc_failed) then r.needs_qc = true end
+  end
   check_int(problems, raw, "concurrency", 1, 4096)
   r.concurrency = math.tointeger(raw.concurrency)
   if raw.deadline ~= nil and (type(raw.deadline) ~= "number" or raw.deadline <= 0) then

@@ -1,6 +1,6 @@
 -- hh.reruns: a recipe's rerun rules applied to what came back: the class
 -- of an outcome (failed, policy, invalid, quota, transient, timeout,
--- unknown), whether a rule matches it (by class, or a sandboxed expression
+-- unknown, qc_failed), whether a rule matches it (by class, or a sandboxed expression
 -- over the job and its result), and the rerun job a rule makes.
 
 local core = require("hh.core")
@@ -10,7 +10,10 @@ local M = {}
 -- The failure class of an outcome, for rerun rules.
 local function class_of(outcome)
   local st = outcome.state
-  if st == "done" or st == "succeeded" or st == "skipped" then return nil end
+  -- A delivered clip the media checks flagged: paid for and playable, so
+  -- only a rule naming qc_failed reruns it.
+  if st == "done" then return outcome.qc and outcome.qc.flagged and "qc_failed" or nil end
+  if st == "succeeded" or st == "skipped" then return nil end
   -- A task still running may finish and be billed: only a rule that names
   -- "timeout" reruns one past its deadline; an interrupted one never.
   if st == "submitted" then return outcome.class == "timeout" and "timeout" or nil end
@@ -34,6 +37,7 @@ function M.matches(rule, outcome, job, r)
   if rule.classes then
     if not class then return false end
     if rule.classes[class] then return true end
+    if class == "qc_failed" then return false end
     -- "any" and "failed" never cover policy rejections, unknown outcomes or
     -- tasks past their deadline: those are only rerun when a rule names them.
     if class == "policy" or class == "unknown" or class == "timeout" then return false end
@@ -41,11 +45,14 @@ function M.matches(rule, outcome, job, r)
   end
   if not class and outcome.state ~= "done" then return false end
   if class == "policy" or class == "unknown" or class == "timeout" then return false end
+  -- A rule over the checks never fires on a clip that was not checked.
+  if rule.uses_qc and outcome.state == "done" and not (outcome.qc and not outcome.qc.error) then return false end
   local vars = {
     status = outcome.state == "done" and "succeeded" or (outcome.status or "failed"),
     class = class, error = outcome.error, size = outcome.bytes or 0,
     duration = job.duration, seconds = outcome.seconds, polls = outcome.polls,
     job = job.params, cell = job.cell_values, sample = job.sample, variant = job.variant,
+    qc = outcome.qc and require("hh.qc").view(outcome.qc),
     result = { status = outcome.state, size = outcome.bytes or 0, file = outcome.file, url = outcome.url,
                error = outcome.error, seconds = outcome.seconds },
   }
