@@ -68,6 +68,7 @@ usage: hh check RECIPE             validate a recipe (YAML or Lua) without netwo
        hh show DIR / hh runs       what a run did and spent / every run
        hh export DIR [--csv]       a run's jobs as CSV or JSON lines
        hh report DIR               DIR/report.html: summary, grid, A/B, blind judging
+       hh qc DIR | FILE...         check clips: conformance, black, frozen, silence, cuts
        hh votes import DIR FILE... merge exported votes into DIR/votes.jsonl
        hh SCRIPT.lua [ARGS...]     run a Lua script with `hh` and `cjson` loaded
        hh -e CODE                  run a line of Lua
@@ -311,8 +312,11 @@ end
 
 local commands = require("hh.commands")
 for name, text in pairs(commands.HELP) do HELP[name] = text end
+local inspect = require("hh.inspect")
+for name, text in pairs(inspect.HELP) do HELP[name] = text end
 HELP.report = require("hh.report").HELP
 HELP.votes = require("hh.votes").HELP
+HELP.qc = require("hh.qc_command").HELP
 
 M.commands = {
   generate = cmd_generate,
@@ -323,11 +327,12 @@ M.commands = {
   plan = commands.plan,
   run = commands.run,
   resume = commands.resume,
-  show = commands.show,
-  runs = commands.runs,
-  export = commands.export,
+  show = inspect.show,
+  runs = inspect.runs,
+  export = inspect.export,
   report = function(argv) return require("hh.report").command(argv) end,
   votes = function(argv) return require("hh.votes").command(argv) end,
+  qc = function(argv) return require("hh.qc_command").command(argv) end,
 }
 
 -- Commands that hold nothing but memory at the end (no journal, no files

@@ -11,7 +11,8 @@ local recipe = require("hh.recipe")
 
 local M = {}
 
-local EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, interrupted = 130 }
+M.EXIT = { ok = 0, error = 1, usage = 2, refused = 3, failed = 4, interrupted = 130 }
+local EXIT = M.EXIT
 
 local say, safe = display.say, display.safe
 
@@ -22,6 +23,7 @@ local COMMON = {
 }
 
 local function spec(extra) return args.with(extra, COMMON) end
+M.spec = spec
 
 local CHECK = spec({})
 local PLAN = spec({
@@ -46,20 +48,10 @@ local RESUME = spec({
   { name = "budget", arg = "CREDITS", help = "the run directory's budget for this run (instead of the recipe's)" },
   { name = "quiet", short = "q", flag = true, help = "print only the summary" },
 })
-local SHOW = spec({ { name = "json", flag = true, help = "print the summary as JSON" } })
-local RUNS = spec({ { name = "json", flag = true, help = "print the list as JSON" } })
-local EXPORT = spec({
-  { name = "csv", flag = true, help = "CSV (the default)" },
-  { name = "jsonl", flag = true, help = "JSON lines, as manifest.jsonl" },
-})
-
 M.HELP = {
   check = "usage: hh check RECIPE [--set NAME=VALUE ...]\n\nValidates a recipe without network: every problem at once, as\nfile:line:column: field: rule.\n\n" .. args.usage(CHECK),
   plan = "usage: hh plan RECIPE [--json] [--set NAME=VALUE ...]\n\nThe job table, counts and the credit estimate (minimum and worst case\nwith reruns), without network.\n\n" .. args.usage(PLAN),
   resume = "usage: hh resume DIR [--resubmit-unknown]\n\nContinues a run directory with the recipe it was run from: polls tasks already\ncreated, downloads finished ones, submits only jobs never submitted.\n\n" .. args.usage(RESUME),
-  show = "usage: hh show DIR [--json]\n\nSummarises a run: jobs by state, credits estimated and spent, failures by\nclass with reasons, unknown submission outcomes.\n\n" .. args.usage(SHOW),
-  runs = "usage: hh runs [DIR]\n\nLists the run directories under DIR (default runs).\n\n" .. args.usage(RUNS),
-  export = "usage: hh export DIR [--csv | --jsonl]\n\nPrints a run's jobs: one row each (parameters, variant, sample, cell, task id,\nstate, credits, file, sha256, timings, rerun link).\n\n" .. args.usage(EXPORT),
   run = "usage: hh run RECIPE [--out DIR] [--concurrency N] [--set NAME=VALUE ...]\n\nRuns a recipe: checks it, refuses a worst case above its budget, submits,\nwaits, downloads every result into the run directory, applies reruns and\nwrites manifest.jsonl.\n\n" .. args.usage(RUN),
 }
 
@@ -190,7 +182,7 @@ end
 
 -- A value for a table cell: whitespace runs collapsed, cut to n bytes at a
 -- character boundary with "~" marking the cut.
-local function short(s, n)
+function M.short(s, n)
   if type(s) ~= "string" then s = tostring(s or "") end
   if s:find("[\t-\r]") or s:find("  ", 1, true) then s = s:gsub("%s+", " ") end
   if #s > n then
@@ -232,18 +224,18 @@ function M.plan(argv)
     local texts = padded[fmt]
     if not texts then texts = {} padded[fmt] = texts end
     local t = texts[s]
-    if not t then t = string.format(fmt, cut and short(s, cut) or s) texts[s] = t end
+    if not t then t = string.format(fmt, cut and M.short(s, cut) or s) texts[s] = t end
     return t
   end
   for i, j in ipairs(jobs) do
     local p = j.params
     local output = safe(j.output)
-    if #output > 28 then output = short(output, 28) end
+    if #output > 28 then output = M.short(output, 28) end
     rows[#rows + 1] = string.format("%-4d %s %s %s %s %3d %s %3d %s %7d  %-28s %s", i, j.id,
       pad("%-8s", status and status[j.id] or "new"), j.cell, pad("%-8s", j.variant, 8),
       j.sample, pad("%-4s", p.mode or "std"), j.duration or p.duration or 5,
       pad("%4s", p.cfg_scale and format(p.cfg_scale) or "-"), j.credits, output,
-      safe(short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60)))
+      safe(M.short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60)))
     if #rows == 1000 or i == #jobs then
       rows[#rows + 1] = ""
       io.stdout:write(table.concat(rows, "\n"))
@@ -251,7 +243,7 @@ function M.plan(argv)
     end
   end
   for _, rm in ipairs(removed or {}) do
-    print(string.format("%-4s %-16s %-8s %-17s %-8s %3d", "-", rm.id, "removed", rm.cell or "", short(rm.variant or "", 8), rm.sample or 0))
+    print(string.format("%-4s %-16s %-8s %-17s %-8s %3d", "-", rm.id, "removed", rm.cell or "", M.short(rm.variant or "", 8), rm.sample or 0))
   end
   display.print("%s: %s; %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
     r.budget and string.format("; budget %d", math.floor(r.budget)) or "")
@@ -419,7 +411,7 @@ function M.connect(opts, r)
   return require("hh.startup").connect({ base_url = opts["base-url"], extra_fields = names })
 end
 
-local function parse_dir(spec_, name, argv, optional)
+function M.parse_dir(spec_, name, argv, optional)
   local opts, rest = args.command(spec_, name, argv, M.HELP[name])
   if not opts then return nil, rest end
   if #rest > 1 or (#rest == 0 and not optional) then
@@ -431,8 +423,8 @@ end
 
 -- The start of resume, show and export: options, the directory and its
 -- journal (read without the lock); or nil and the exit status.
-local function open_run(spec_, name, argv)
-  local opts, dir = parse_dir(spec_, name, argv)
+function M.open_run(spec_, name, argv)
+  local opts, dir = M.parse_dir(spec_, name, argv)
   if not opts then return nil, dir end
   local bad = require("hh.journal").dir_problem(dir)
   if bad then say("%s: %s", name, bad) return nil, EXIT.usage end
@@ -445,7 +437,7 @@ local function open_run(spec_, name, argv)
 end
 
 function M.resume(argv)
-  local opts, dir, journal = open_run(RESUME, "resume", argv)
+  local opts, dir, journal = M.open_run(RESUME, "resume", argv)
   if not opts then return dir end
   local recipe_path = journal:meta("recipe")
   journal:close()
@@ -462,152 +454,6 @@ function M.resume(argv)
   if opts.budget then run_argv[#run_argv + 1] = "--budget" run_argv[#run_argv + 1] = opts.budget end
   if opts.quiet then run_argv[#run_argv + 1] = "--quiet" end
   return M.run(run_argv)
-end
-
--- How long ago, in words.
-local function ago(seconds)
-  if seconds < 120 then return string.format("%d s", seconds) end
-  if seconds < 7200 then return string.format("%d min", seconds // 60) end
-  return string.format("%d h", seconds // 3600)
-end
-
-local function show_rows(rows, fmt_row)
-  for i, row in ipairs(rows) do
-    if i > 5 then print(string.format("    ... and %d more", #rows - 5)) break end
-    display.print("    " .. fmt_row(row))
-  end
-end
-
-function M.show(argv)
-  local opts, dir, journal = open_run(SHOW, "show", argv)
-  if not opts then return dir end
-  local s = journal:summary()
-  local name, recipe_path, budget = journal:meta("name"), journal:meta("recipe"), tonumber(journal:meta("budget") or "")
-  journal:close()
-  local l = s.ledger
-  if opts.json then
-    local out = { dir = dir, name = name, recipe = recipe_path, jobs = s.jobs, states = s.states,
-                  credits = { estimated = s.credits_planned, charged = l.charged, possibly_charged = l.possibly,
-                              budget = budget, tasks = l.tasks, reported = l.reported,
-                              planned = s.credits_planned, spent = s.credits_spent },
-                  failures = {}, unknown = {}, running = {}, undelivered = {} }
-    for class, rows in pairs(s.failures) do
-      out.failures[class] = {}
-      for _, row in ipairs(rows) do table.insert(out.failures[class], { job = row.id, task_id = row.task_id, error = row.error }) end
-    end
-    for _, row in ipairs(s.unknown) do table.insert(out.unknown, { job = row.id, credits = row.credits, key = row.idempotency_key }) end
-    for _, row in ipairs(s.running) do table.insert(out.running, { job = row.id, task_id = row.task_id, error = row.error }) end
-    for _, row in ipairs(s.undelivered) do
-      table.insert(out.undelivered, { job = row.id, task_id = row.task_id, error = row.error, finished_at = row.finished_at })
-    end
-    io.stdout:write(require("hh.json").encode(out), "\n")
-    return EXIT.ok
-  end
-  display.print("%s: %s (recipe %s)", dir, name or "?", recipe_path or "?")
-  local states = {}
-  for _, st in ipairs({ "done", "failed", "unknown", "submitting", "submitted", "succeeded", "skipped", "new" }) do
-    if s.states[st] then states[#states + 1] = string.format("%d %s", s.states[st], st) end
-  end
-  print(string.format("  %d jobs: %s", s.jobs, table.concat(states, ", ")))
-  print(string.format("  credits: %d estimated for these jobs; this directory charged %d (%d tasks, %d at the host's word), "
-    .. "possibly charged %d (%d unknown outcomes)%s", s.credits_planned, l.charged, l.tasks, l.reported, l.possibly,
-    l.unknown_attempts, budget and string.format("; budget %d", budget) or ""))
-  if #s.undelivered > 0 then
-    print(string.format("  pending delivery: %d (paid; hh resume downloads them without paying again)", #s.undelivered))
-    local ttl = require("hh").profile().result_ttl
-    show_rows(s.undelivered, function(row)
-      local age = math.floor(os.time() - (row.finished_at or row.submitted_at or os.time()))
-      local expiry = ttl and age > ttl and string.format(" [may have expired: it finished %s ago; hosts keep results "
-        .. "about %s]", ago(age), ago(ttl)) or ""
-      return string.format("%s %s: %s%s", row.id, row.task_id or "", short(row.error or "", 100), expiry)
-    end)
-  end
-  if #s.running > 0 then
-    print(string.format("  still running: %d (hh resume polls them again)", #s.running))
-    show_rows(s.running, function(row) return string.format("%s %s: %s", row.id, row.task_id or "", short(row.error or "", 100)) end)
-  end
-  local classes = {}
-  for class in pairs(s.failures) do classes[#classes + 1] = class end
-  table.sort(classes)
-  for _, class in ipairs(classes) do
-    print(string.format("  failed (%s): %d", class, #s.failures[class]))
-    show_rows(s.failures[class], function(row) return string.format("%s %s: %s", row.id, row.task_id or "", short(row.error or "", 100)) end)
-  end
-  if #s.unknown > 0 then
-    print(string.format("  unknown outcomes: %d (may have been billed; resubmit with hh run --resubmit-unknown)", #s.unknown))
-    for _, row in ipairs(s.unknown) do
-      display.print("    %s %d credits, Idempotency-Key %s", row.id, row.credits or 0, row.idempotency_key or "?")
-    end
-  end
-  return EXIT.ok
-end
-
-function M.runs(argv)
-  local opts, dir = parse_dir(RUNS, "runs", argv, true)
-  if not opts then return dir end
-  dir = dir or "runs"
-  local fs = require("hh.fs")
-  local names = fs.list(dir)
-  if not names then say("runs: no run directories in %s", dir) return EXIT.ok end
-  table.sort(names)
-  local list = {}
-  for _, n in ipairs(names) do
-    local journal = require("hh.journal").read(dir .. "/" .. n)
-    if journal then
-      local s = journal:summary()
-      list[#list + 1] = { dir = dir .. "/" .. n, name = journal:meta("name") or n, jobs = s.jobs,
-                          done = s.states.done or 0, failed = s.states.failed or 0,
-                          unknown = (s.states.unknown or 0) + (s.states.submitting or 0),
-                          pending = (s.states.new or 0) + (s.states.submitted or 0) + (s.states.succeeded or 0)
-                            + (s.states.skipped or 0),
-                          charged = s.credits_charged, possibly = s.credits_possibly, spent = s.credits_spent }
-      journal:close()
-    end
-  end
-  if opts.json then io.stdout:write(require("hh.json").encode(list), "\n") return EXIT.ok end
-  print(string.format("%-30s %6s %6s %6s %7s %7s %9s %9s", "run", "jobs", "done", "failed", "unknown", "pending",
-    "charged", "possibly"))
-  for _, r in ipairs(list) do
-    print(string.format("%-30s %6d %6d %6d %7d %7d %9d %9d", short(safe(r.dir), 30), r.jobs, r.done, r.failed, r.unknown,
-      r.pending, r.charged, r.possibly))
-  end
-  return EXIT.ok
-end
-
--- A CSV field: quoted when it must be (RFC 4180), other control characters
--- made visible (a line break inside quotes is data; an escape is not).
-local function csv_field(v)
-  if v == nil then return "" end
-  if type(v) == "table" then v = require("hh.json").encode(v) end
-  v = safe(v, true)
-  if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
-  return v
-end
-
-function M.export(argv)
-  local opts, dir, journal = open_run(EXPORT, "export", argv)
-  if not opts then return dir end
-  local rows = journal:current()
-  journal:close()
-  local json = require("hh.json")
-  if opts.jsonl then
-    for _, row in ipairs(rows) do
-      row.params = json.decode(row.params)
-      row.cell_values = row.cell_values and json.decode(row.cell_values)
-      io.stdout:write(json.encode(row), "\n")
-    end
-    return EXIT.ok
-  end
-  local cols = { "id", "cell", "variant", "sample", "state", "class", "failure_class", "error", "task_id", "credits",
-                 "attempts", "output", "file", "bytes", "sha256", "polls", "seconds", "submitted_at", "finished_at",
-                 "rerun_of", "rerun_rule", "params", "cell_values" }
-  io.stdout:write(table.concat(cols, ","), "\n")
-  for _, row in ipairs(rows) do
-    local out = {}
-    for i, c in ipairs(cols) do out[i] = csv_field(row[c]) end
-    io.stdout:write(table.concat(out, ","), "\n")
-  end
-  return EXIT.ok
 end
 
 return M

@@ -117,7 +117,8 @@ end
 -- see the same black, stillness and cuts at a fraction of the cost), a
 -- poster (the most representative of a few frames a second) and a strip.
 function M.video_argv(path, s, duration, poster, strip)
-  local scale = string.format("scale=w=%d:h=%d:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=fast_bilinear",
+  -- Never enlarged: a small clip keeps its own size.
+  local scale = string.format("scale=w='min(%d,iw)':h='min(%d,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2:flags=fast_bilinear",
     s.poster_width, s.poster_width)
   local analysis = string.format(
     "blackdetect=d=0.1:pix_th=%g,freezedetect=n=%gdB:d=%g,scdet=threshold=%g,metadata=mode=print:file=/dev/stdout",
@@ -216,7 +217,17 @@ local function covered(list, total)
   return math.min(1, sum / total)
 end
 
--- What the picture pass saw.
+-- The time two lists of disjoint intervals share.
+local function overlap(a, b)
+  local sum = 0
+  for _, x in ipairs(a) do
+    for _, y in ipairs(b) do sum = sum + math.max(0, math.min(x[2], y[2]) - math.max(x[1], y[1])) end
+  end
+  return sum
+end
+
+-- What the picture pass saw. A black stretch is also a still one: it
+-- counts as black only.
 function M.parse_video(text, duration)
   local frames = M.parse_tags(text)
   local last = 0
@@ -229,7 +240,8 @@ function M.parse_video(text, duration)
     local c = tonumber(f.tags["lavfi.scd.time"])
     if c then cuts[#cuts + 1] = math.floor(c * 1000 + 0.5) / 1000 end
   end
-  return { frames = #frames, black = covered(black, total), frozen = covered(frozen, total),
+  local still = covered(frozen, total) - (total > 0 and overlap(frozen, black) / total or 0)
+  return { frames = #frames, black = covered(black, total), frozen = math.max(0, still),
            black_spans = black, frozen_spans = frozen, cuts = cuts }
 end
 
@@ -265,7 +277,8 @@ end
 
 -- The verdict: the measures and a list of flags {code, reason}, from what
 -- the tools saw and what was asked (`p`, the request; nil for a bare file).
-function M.judge(probe, video, audio, p, s, asked_duration)
+-- With `partial`, p holds only what was given (hh qc FILE --aspect ...).
+function M.judge(probe, video, audio, p, s, asked_duration, partial)
   local r = {
     duration = round(probe.duration, 3), width = probe.width, height = probe.height, fps = round(probe.fps, 3),
     vcodec = probe.vcodec, acodec = probe.acodec, audio = probe.audio,
@@ -280,7 +293,7 @@ function M.judge(probe, video, audio, p, s, asked_duration)
   if p and asked_duration and probe.duration and math.abs(probe.duration - asked_duration) > s.duration_tolerance then
     flag("duration", "lasts %.2f s; %g s was asked for", probe.duration, asked_duration)
   end
-  local want = p and ASPECT[p.aspect_ratio or "16:9"]
+  local want = p and ASPECT[p.aspect_ratio or (not partial and "16:9") or ""]
   local images = p and type(p.image_urls) == "table" and #p.image_urls > 0 -- the host adapts to the image
   if want and not images and probe.width and probe.height and probe.height > 0 then
     local got = probe.width / probe.height
@@ -293,14 +306,14 @@ function M.judge(probe, video, audio, p, s, asked_duration)
     flag("resolution", "is %d×%d; %dp was asked for", probe.width, probe.height, res)
   end
   if probe.fps and probe.fps < s.fps_min then flag("fps", "plays at %.3g frames a second (fewer than %g)", probe.fps, s.fps_min) end
-  local sound = p and p.sound ~= false
+  local sound = p and p.sound ~= false and not (partial and p.sound == nil)
   if p and sound and not probe.audio then flag("no_audio", "has no audio track; sound was asked for") end
   if p and p.sound == false and probe.audio then flag("unexpected_audio", "has an audio track; sound: false was asked for") end
   if video then
     if video.black > s.black_max then flag("black", "is black for %d%% of its length", math.floor(video.black * 100 + 0.5)) end
     if video.frozen > s.frozen_max then flag("frozen", "is one still picture for %d%% of its length", math.floor(video.frozen * 100 + 0.5)) end
   end
-  if audio and (sound or not p) then
+  if audio and (sound or not p or (partial and p.sound == nil)) then
     if audio.silence > s.silence_max then flag("silent", "is silent for %d%% of its length", math.floor(audio.silence * 100 + 0.5)) end
     if audio.loudness and audio.loudness < s.loudness_min then flag("quiet", "loudness %.1f LUFS is under %g", audio.loudness, s.loudness_min) end
     if audio.loudness and audio.loudness > s.loudness_max then flag("loud", "loudness %.1f LUFS is over %g", audio.loudness, s.loudness_max) end

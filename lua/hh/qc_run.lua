@@ -83,7 +83,7 @@ function M.check_file(path, p, s, opts)
     if why then return { error = why, interrupted = r.interrupted } end
     audio = qc.parse_audio(r.out, probe.duration)
   end
-  local res = qc.judge(probe, video, audio, p, s, opts.duration)
+  local res = qc.judge(probe, video, audio, p, s, opts.duration, opts.partial)
   if opts.dir and opts.sha256 then
     res.poster = fs.size(opts.dir .. "/" .. poster) and poster or nil
     res.strip = fs.size(opts.dir .. "/" .. strip) and strip or nil
