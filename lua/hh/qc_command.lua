@@ -42,7 +42,10 @@ local function parse_settings(list, base)
     if v == "true" or v == "false" then t[k] = v == "true" else t[k] = tonumber(v) or v end
   end
   local bad = qc.problems(t)[1]
-  if bad then return nil, string.format("--set %s: %s", tostring(bad.key), bad.rule .. require("hh.recipe").suggest(tostring(bad.key), qc.DEFAULTS)) end
+  if bad then
+    local hint = bad.rule == "unknown check setting" and require("hh.recipe").suggest(tostring(bad.key), qc.DEFAULTS) or ""
+    return nil, string.format("--set %s: %s%s", tostring(bad.key), bad.rule, hint)
+  end
   return t
 end
 
