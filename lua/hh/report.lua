@@ -83,8 +83,9 @@ end
 function M.data(dir)
   local journal, err = require("hh.journal").read(dir)
   if not journal then return nil, err or (dir .. ": not a run directory (no journal.db)") end
-  local ok, rows, s, name, recipe_path, run_id = pcall(function()
-    return journal:current(), journal:summary(), journal:meta("name"), journal:meta("recipe"), journal:meta("run_id")
+  local ok, rows, s, name, recipe_path, run_id, checks = pcall(function()
+    return journal:current(), journal:summary(), journal:meta("name"), journal:meta("recipe"), journal:meta("run_id"),
+      journal:qc_all()
   end)
   journal:close()
   if not ok then return nil, string.format("%s: cannot read the journal: %s", dir, tostring(rows)) end
@@ -101,6 +102,13 @@ function M.data(dir)
       polls = row.polls, seconds = row.seconds, submitted_at = row.submitted_at, finished_at = row.finished_at,
       rerun_of = row.rerun_of, rerun_rule = row.rerun_rule,
     }
+    local q = require("hh.journal").qc_record(checks[row.id], row)
+    if q then
+      job.qc = { flagged = q.flagged, flags = q.flags, reasons = q.reasons, error = q.error,
+                 poster = q.poster and fs.size(dir .. "/" .. q.poster) and q.poster or nil,
+                 strip = q.strip and fs.size(dir .. "/" .. q.strip) and q.strip or nil,
+                 duration = q.duration, black = q.black, frozen = q.frozen, silence = q.silence, loudness = q.loudness }
+    end
     if next(job.cell_values) == nil then job.cell_values = json.object() end
     jobs[#jobs + 1] = job
     if row.submitted_at and (not first or row.submitted_at < first) then first = row.submitted_at end
@@ -184,7 +192,7 @@ function M.render(data, failures)
   local assets = require("hh.report_assets")
   local script = assets.js
   local csp = "default-src 'none'; script-src 'sha256-" .. hex_to_base64(core.sha256(script)) .. "'; "
-    .. "style-src 'unsafe-inline'; media-src *; img-src data:; base-uri 'none'; form-action 'none'"
+    .. "style-src 'unsafe-inline'; media-src *; img-src * data:; base-uri 'none'; form-action 'none'"
   local e = M.escape
   return table.concat({
     "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
