@@ -161,6 +161,8 @@ static int l_stats(lua_State *L)
     lua_setfield(L, -2, "jobs");
     lua_pushnumber(L, lp->rate.rate);
     lua_setfield(L, -2, "rate");
+    lua_pushnumber(L, lp->max_stall);
+    lua_setfield(L, -2, "max_stall");
     return 1;
 }
 

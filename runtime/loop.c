@@ -610,6 +610,7 @@ int loop_run(struct loop *lp)
 
 static int run_turns(struct loop *lp)
 {
+    double turn_began = timer_now();
     while (lp->live_jobs > 0) {
         handle_signals(lp);
         if (lp->interrupted >= 2)
@@ -668,7 +669,11 @@ static int run_turns(struct loop *lp)
         struct curl_waitfd fds[1 + 2 * 64];
         fds[0] = (struct curl_waitfd){lp->wake_fd[0], CURL_WAIT_POLLIN, 0};
         unsigned nfds = 1 + (unsigned)procs_waitfds(&lp->procs, fds + 1, 2 * 64);
+        double stall = timer_now() - turn_began;
+        if (stall > lp->max_stall)
+            lp->max_stall = stall;
         mc = curl_multi_poll(lp->multi, fds, nfds, (int)timeout, NULL);
+        turn_began = timer_now();
         if (mc != CURLM_OK) {
             fprintf(stderr, "hh: libcurl: %s\n", curl_multi_strerror(mc));
             return -1;

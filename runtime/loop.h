@@ -77,6 +77,7 @@ struct loop {
     /* Counters for `hh` to report and benchmarks to read. */
     long requests[3];
     long retries;
+    double max_stall;                   /* longest turn between two polls, seconds */
 };
 
 /* Interrupts asked for by signals: SIGINT counts each press, SIGTERM and

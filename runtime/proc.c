@@ -90,6 +90,8 @@ static void child(struct proc *p, int out_w, int err_w)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
+    /* Checks are background work: the loop and the host come first. */
+    setpriority(PRIO_PROCESS, 0, 10);
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
     if (p->lim.memory) {

@@ -79,7 +79,7 @@ more.yaml:2:31: defaults.sound: must be true or false
 more.yaml:8:12: zip.look.grade: has 1 values but style has 2: axes of a zip group advance together
 more.yaml:11:9: sample: asks for 10 cells but the sweep has 5
 more.yaml:13:3: multi_prompt: shot durations add up to 18 s; the total must be from 3 to 15 s
-more.yaml:16:11: rerun[0].when: unknown failure class 'flaky' (one of any, failed, invalid, policy, quota, timeout, transient, unknown, or an expression)
+more.yaml:16:11: rerun[0].when: unknown failure class 'flaky' (one of any, failed, invalid, policy, qc_failed, quota, timeout, transient, unknown, or an expression)
 more.yaml:17:11: rerun[1].when: unexpected symbol near ')'
 more.yaml:18:10: rerun[1].max: must be a whole number from 1 to 10
 more.yaml:19:5: rerun[1].sett: unknown key (did you mean 'set'?)

@@ -390,6 +390,11 @@ function M.run(argv)
   if not summary then return EXIT.error end
   local reported, rerr = require("hh.report").write(out)
   if not reported then say("cannot write the report: %s", rerr) end
+  -- Benchmarks only: the loop's counters (longest stall, requests) as JSON.
+  local stats_file = os.getenv("HH_STATS")
+  if stats_file and stats_file ~= "" then
+    require("hh.fs").write_atomic(stats_file, require("hh.json").encode(core.stats()) .. "\n")
+  end
   report_end(r, out, summary, opts.json and function(text) io.stderr:write(safe(text), "\n") end
     or function(text) display.print(text) end)
   if interrupts > 0 then io.stderr:write(resume_line) end

@@ -38,7 +38,7 @@ M.DEFAULTS = {
   strip_width = 160,
 }
 
-local BOUNDS = {
+M.BOUNDS = {
   duration_tolerance = { 0, 15 }, aspect_tolerance = { 0, 1 }, fps_min = { 0, 240 },
   black_max = { 0, 1 }, black_pixel = { 0, 1 }, frozen_max = { 0, 1 }, frozen_noise = { -120, 0 },
   frozen_seconds = { 0.1, 60 }, silence_max = { 0, 1 }, silence_noise = { -120, 0 }, silence_seconds = { 0.1, 60 },
@@ -62,8 +62,8 @@ function M.problems(t)
       if type(v) ~= "boolean" then out[#out + 1] = { key = k, rule = "must be true or false" } end
     elseif type(v) ~= "number" or v ~= v then
       out[#out + 1] = { key = k, rule = "must be a number" }
-    elseif BOUNDS[k] and (v < BOUNDS[k][1] or v > BOUNDS[k][2]) then
-      out[#out + 1] = { key = k, rule = string.format("must be from %g to %g", BOUNDS[k][1], BOUNDS[k][2]) }
+    elseif M.BOUNDS[k] and (v < M.BOUNDS[k][1] or v > M.BOUNDS[k][2]) then
+      out[#out + 1] = { key = k, rule = string.format("must be from %g to %g", M.BOUNDS[k][1], M.BOUNDS[k][2]) }
     end
   end
   table.sort(out, function(a, b) return tostring(a.key) < tostring(b.key) end)
