@@ -18,7 +18,7 @@ Y
 
 run_hh run r.yaml --out j --json
 events=$OUT
-is "$(printf '%s\n' "$events" | jq -r '.event' | sort -u | tr '\n' ' ')" "downloaded failed progress rerun submitted succeeded " "--json: one JSON event a line (submitted, succeeded, downloaded, failed, rerun, progress)"
+is "$(printf '%s\n' "$events" | jq -r '.event' | sort -u | tr '\n' ' ')" "checked downloaded failed progress rerun submitted succeeded " "--json: one JSON event a line (submitted, succeeded, downloaded, checked, failed, rerun, progress)"
 is "$(printf '%s\n' "$events" | jq -s '[.[] | select(.event == "progress")] | length')" 6 "a progress event as each job ends"
 is "$(printf '%s\n' "$events" | jq -s '[.[] | select(.event == "progress")] | last | .done + .failed')" 6 "the last one counts them all"
 is "$(printf '%s\n' "$events" | jq -s '[.[] | select(.event == "submitted")] | length')" "$(jqv "$(sim_stats)" .accepted)" "a submitted event for every billed submission"

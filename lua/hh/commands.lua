@@ -38,7 +38,7 @@ local RUN = spec({
   { name = "budget", arg = "CREDITS", help = "the run directory's budget for this run (instead of the recipe's)" },
   { name = "concurrency", short = "j", arg = "N", help = "jobs in flight at once (default: the recipe's, else 8)" },
   { name = "quiet", short = "q", flag = true, help = "print only the summary" },
-  { name = "json", flag = true, help = "one JSON event a line on stdout (submitted, succeeded, downloaded, failed, rerun, unknown, progress)" },
+  { name = "json", flag = true, help = "one JSON event a line on stdout (submitted, succeeded, downloaded, checked, failed, rerun, unknown, progress)" },
   { name = "base-url", arg = "URL", help = "API base URL" },
 })
 

@@ -79,8 +79,9 @@ function M.from_recipe(raw, problems)
     if pr.key == nil then
       problems:add(at, "qc", pr.rule)
     else
-      local hint = pr.rule == "unknown check setting" and require("hh.recipe").suggest(pr.key, M.DEFAULTS) or ""
-      problems:add(loc.keypos(raw.qc, pr.key) or at, "qc." .. tostring(pr.key), pr.rule .. hint)
+      local unknown = pr.rule == "unknown check setting"
+      local hint = unknown and require("hh.recipe").suggest(pr.key, M.DEFAULTS) or ""
+      problems:add(unknown and loc.keypos(raw.qc, pr.key) or loc.key(raw.qc, pr.key), "qc." .. tostring(pr.key), pr.rule .. hint)
     end
   end
   return type(raw.qc) == "table" and raw.qc or nil

@@ -142,7 +142,6 @@ local function check_dir(dir, opts)
     if r.error then errors = errors + 1 elseif r.flagged then flagged = flagged + 1 end
     if opts.json or r.error or r.flagged then show(row.file, r, opts) end
   end
-  if next(opts.set or {}) then pcall(journal.set_meta, journal, "qc", json.encode(s)) end
   require("hh.engine").finish(journal)
   local ok, rerr = require("hh.report").write(dir)
   if not ok then say("cannot write the report: %s", rerr) end
