@@ -5,7 +5,9 @@
 # the chosen axes, a video that plays, synchronised playback and scrubbing,
 # other axes and pages, the A/B view, blind votes from the keyboard and the
 # ranking, exported votes imported with hh votes import into a regenerated
-# report; a run of refused jobs and reruns shows their reasons. HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
+# report; a run of refused jobs and reruns shows their reasons; posters,
+# filmstrips, badges and the flagged filter of a run with black clips
+# (tests/browser/checks.test.js). HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 
@@ -75,16 +77,39 @@ run_hh run refused.yaml --out refused -q
 is "$RC" 4 "a run whose jobs and reruns are all refused"
 stop_sim
 
-export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused HH_CHROMIUM=$CHROMIUM
-node "$BROWSER_DIR/report.test.js" > "$SCRATCH/browser.out" 2> "$SCRATCH/browser.err"
-status=$?
-while IFS= read -r line; do
-    case "$line" in
-        "ok - "*) ok 0 "${line#ok - }" ;;
-        "not ok - "*) ok 1 "${line#not ok - }" ;;
-        "#"*) printf '%s\n' "$line" ;;
-    esac
-done < "$SCRATCH/browser.out"
-[ -s "$SCRATCH/browser.err" ] && sed 's/^/# stderr: /' "$SCRATCH/browser.err" | head -n 40
-is "$status" 0 "the browser test ran to its end and passed"
+# Media checks: a run where some clips are black (hh-sim's clip-black fault).
+start_sim --time-scale 0.002 --palette 4 --fault clip-black=0.4 --seed 3
+hh_env
+cat > qc.yaml <<'Y'
+name: qc-report
+prompt: "a lighthouse {n}"
+sweep:
+  n: [1, 2, 3, 4]
+compare:
+  plain: "{prompt}"
+  film: "{prompt}, on film"
+output: "{n}-{variant}.mp4"
+Y
+run_hh run qc.yaml --out qcrun -q
+is "$(jq -s 'map(select(.qc.flags == ["black"])) | length > 0' qcrun/manifest.jsonl)" true "a run with black clips, flagged"
+stop_sim
+
+# browser SCRIPT: runs a test script, its "ok - ..." lines as TAP.
+browser() {
+    node "$BROWSER_DIR/$1" > "$SCRATCH/browser.out" 2> "$SCRATCH/browser.err"
+    local status=$?
+    while IFS= read -r line; do
+        case "$line" in
+            "ok - "*) ok 0 "${line#ok - }" ;;
+            "not ok - "*) ok 1 "${line#not ok - }" ;;
+            "#"*) printf '%s\n' "$line" ;;
+        esac
+    done < "$SCRATCH/browser.out"
+    [ -s "$SCRATCH/browser.err" ] && sed 's/^/# stderr: /' "$SCRATCH/browser.err" | head -n 40
+    is "$status" 0 "$1 ran to its end and passed"
+}
+
+export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun HH_CHROMIUM=$CHROMIUM
+browser report.test.js
+browser checks.test.js
 done_testing

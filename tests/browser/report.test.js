@@ -38,7 +38,7 @@ const diag = (text) => console.log('# ' + text);
 
 // A static server for the run directory, with byte ranges (video seeking).
 function serve(root) {
-  const types = { '.html': 'text/html; charset=utf-8', '.mp4': 'video/mp4', '.jsonl': 'application/x-ndjson' };
+  const types = { '.html': 'text/html; charset=utf-8', '.mp4': 'video/mp4', '.jpg': 'image/jpeg', '.jsonl': 'application/x-ndjson' };
   const server = http.createServer((req, res) => {
     const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const file = path.join(root, path.normalize(rel));
