@@ -135,8 +135,10 @@ function M.video_argv(path, s, duration, poster, strip)
     graph[#graph + 1] = string.format("[s]fps=%g,scale=w=%d:h=%d:force_original_aspect_ratio=decrease:force_divisible_by=2,tile=%dx1[st]",
       s.strip_frames / math.max(duration, 0.1), w, w, s.strip_frames)
   end
-  local argv = append({ "ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-threads", "1", "-filter_threads", "1" },
-    input(path))
+  -- Without the deblocking filter a 1080p decode costs a fifth less; at
+  -- poster size, and for black, stillness and cuts, it makes no difference.
+  local argv = append({ "ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-threads", "1", "-filter_threads", "1",
+    "-skip_loop_filter", "all" }, input(path))
   append(argv, { "-filter_complex", table.concat(graph, ";"), "-map", outputs[1], "-f", "null", "-" })
   if poster then append(argv, { "-map", "[po]", "-frames:v", "1", "-update", "1", "-y", "file:" .. poster }) end
   if strip and duration then append(argv, { "-map", "[st]", "-frames:v", "1", "-update", "1", "-y", "file:" .. strip }) end
