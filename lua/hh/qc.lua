@@ -322,7 +322,9 @@ function M.judge(probe, video, audio, p, s, asked_duration, partial)
     if audio.loudness and audio.loudness > s.loudness_max then flag("loud", "loudness %.1f LUFS is over %g", audio.loudness, s.loudness_max) end
   end
   local nwant, times = asked_cuts(p or {})
-  if nwant and video then
+  -- A picture that is black or still has no cuts to count: its flag says it.
+  local blank = video and (video.black > s.black_max or video.frozen > s.frozen_max)
+  if nwant and video and not blank then
     local got = #video.cuts
     r.shots = nwant + 1
     if got < nwant then
