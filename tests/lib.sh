@@ -245,3 +245,46 @@ probe_duration() {
 
 # jqc JSON FILTER: like jqv, as compact JSON.
 jqc() { printf '%s' "$1" | jq -c "$2"; }
+
+# clip_facts FILE: what media checks see in a clip, as one JSON object, from
+# ffprobe and one ffmpeg pass with the detectors at their usual thresholds:
+# {"width","height","fps" ("24/1"),"duration" (s),"video","audio" (codec
+# names, audio null when absent),"frames","sample_rate","black" (seconds of
+# blackdetect d=0.1 pix_th=0.10),"frozen" (seconds of freezedetect -60dB
+# d=2, to the end when it does not end),"silent" (seconds of silencedetect
+# -50dB d=1),"max_volume" (dB),"loudness" (integrated LUFS),"cuts" (scdet
+# times, threshold 10),"scene_cuts" (times of select gt(scene,0.3))}.
+clip_facts() {
+    local f=$1 probe af
+    probe=$(ffprobe -v error -of json -show_streams -show_format "$f") || { echo null; return 1; }
+    if [ "$(jqv "$probe" '[.streams[] | select(.codec_type == "audio")] | length')" -gt 0 ]; then
+        af=(-af 'silencedetect=n=-50dB:d=1,volumedetect,ebur128')
+    else
+        af=(-an)
+    fi
+    ffmpeg -hide_banner -nostdin -i "$f" \
+        -vf "blackdetect=d=0.1:pix_th=0.10,freezedetect=n=-60dB:d=2,scdet=threshold=10,select='gt(scene,0.3)',showinfo" \
+        "${af[@]}" -f null - 2>&1 | tr '\r' '\n' |
+        awk -v dur="$(jqv "$probe" '.format.duration')" '
+            function num(key,   s) { s = $0; sub(".*" key ": ?", "", s); return s + 0 }
+            /black_duration:/ { black += num("black_duration") }
+            /freezedetect.freeze_start/ { fs = num("freeze_start"); open = 1 }
+            /freezedetect.freeze_duration/ { frozen += num("freeze_duration"); open = 0 }
+            /silence_duration:/ { silent += num("silence_duration") }
+            /max_volume:/ { maxv = num("max_volume") }
+            /^ +I: +-?[0-9.]+ LUFS/ { lufs = num("I") }
+            /lavfi.scd.time:/ { cuts = cuts (cuts == "" ? "" : ",") num("lavfi.scd.time") }
+            /Parsed_showinfo.*pts_time:/ { s = $0; sub(".*pts_time:", "", s); sub(" .*", "", s)
+                                           scene = scene (scene == "" ? "" : ",") (s + 0) }
+            END {
+                if (open) frozen += dur - fs
+                printf "{\"black\":%g,\"frozen\":%g,\"silent\":%g,\"max_volume\":%s,\"loudness\":%s,\"cuts\":[%s],\"scene_cuts\":[%s]}\n",
+                    black, frozen, silent, maxv == "" ? "null" : maxv, lufs == "" ? "null" : lufs, cuts, scene
+            }' > "$SCRATCH/.facts"
+    printf '%s' "$probe" | jq -c --slurpfile a "$SCRATCH/.facts" '
+        ([.streams[] | select(.codec_type == "video")][0]) as $v |
+        ([.streams[] | select(.codec_type == "audio")][0]) as $s |
+        {width: $v.width, height: $v.height, fps: $v.r_frame_rate, frames: ($v.nb_frames | tonumber),
+         duration: (.format.duration | tonumber), video: $v.codec_name, audio: $s.codec_name,
+         sample_rate: ($s.sample_rate // null | if . then tonumber else null end)} + $a[0]'
+}

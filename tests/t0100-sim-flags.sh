@@ -60,11 +60,12 @@ for f in submit-error-before submit-error-after submit-drop-before submit-drop-a
     slow-body reuse-drop status-error status-malformed status-early-404 status-unknown-word \
     status-completed-word task-failed task-policy task-stuck success-no-url success-bad-url \
     download-truncate download-reset download-longer download-stall download-corrupt download-ignore-range \
-    download-redirect-host download-redirect-scheme download-redirect-loop; do
+    download-redirect-host download-redirect-scheme download-redirect-loop clip-black clip-frozen \
+    clip-silent clip-short clip-wrong-aspect clip-merged-shots; do
     grep -Eq "^$f +[A-Za-z]" "$SCRATCH/faults"
     ok $? "--list-faults: $f, with what it does"
 done
-is "$(wc -l < "$SCRATCH/faults" | tr -d ' ')" 30 "--list-faults lists 30 faults"
+is "$(wc -l < "$SCRATCH/faults" | tr -d ' ')" 36 "--list-faults lists 36 faults"
 # Every listed fault is accepted by --fault.
 status=0
 "$SIM" -k k --fault "$(awk 'NR == 1 { print $1 }' "$SCRATCH/faults")=0.5" --list-faults > /dev/null || status=$?

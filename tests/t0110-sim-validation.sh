@@ -30,6 +30,8 @@ expect_400 "{$GEN,\"prompt\":\"a\",\"duration\":16}" duration 'duration: must be
 expect_400 "{$GEN,\"prompt\":\"a\",\"duration\":5.5}" duration 'duration: must be a whole number of seconds from 3 to 15'
 expect_400 "{$GEN,\"prompt\":\"a\",\"duration\":\"5\"}" duration 'duration: must be a whole number of seconds from 3 to 15'
 expect_400 "{$GEN,\"prompt\":\"a\",\"aspect_ratio\":\"4:3\"}" aspect_ratio 'aspect_ratio: must be one of "16:9", "9:16", "1:1"'
+expect_400 "{$GEN,\"prompt\":\"a\",\"resolution\":\"4k\"}" resolution 'resolution: must be "720p" or "1080p"'
+expect_400 "{$GEN,\"prompt\":\"a\",\"resolution\":720}" resolution 'resolution: must be "720p" or "1080p"'
 expect_400 "{$GEN,\"prompt\":\"a\",\"sound\":\"yes\"}" sound 'sound: must be true or false'
 expect_400 "{$GEN,\"prompt\":\"a\",\"cfg_scale\":1.5}" cfg_scale 'cfg_scale: must be a number from 0 to 1'
 expect_400 "{$GEN,\"prompt\":\"a\",\"cfg_scale\":-0.1}" cfg_scale 'cfg_scale: must be a number from 0 to 1'
@@ -55,6 +57,8 @@ is "$CODE" 400 "duplicate keys in the body are refused"
 # Valid edge cases are accepted.
 api_post "{$GEN,\"prompt\":\"$max\",\"duration\":15.0,\"cfg_scale\":0,\"mode\":\"pro\",\"aspect_ratio\":\"1:1\",\"sound\":false}"
 is "$CODE" 200 "2500 characters, duration 15.0, cfg_scale 0 are accepted"
+api_post "{$GEN,\"prompt\":\"a\",\"resolution\":\"1080P\"}"
+is "$CODE" 200 "resolution 1080P (DashScope's spelling) is accepted"
 api_post "{$GEN,\"prompt\":\"a\",\"duration\":3,\"cfg_scale\":1,\"seed\":42,\"negative_prompt\":\"x\",\"image_urls\":[\"https://x/1.png\",\"http://x/2.png\"]}"
 is "$CODE" 200 "unknown fields (seed, negative_prompt) are ignored; two images for a single shot"
 api_post "{$GEN,\"multi_shots\":true,\"image_urls\":[\"https://x/1.png\"],\"multi_prompt\":[{\"prompt\":\"a\",\"duration\":7},{\"prompt\":\"b\",\"duration\":8}]}"
@@ -63,7 +67,7 @@ api_post "{$GEN,\"prompt\":\"$(printf 'é%.0s' $(seq 2500))\"}"
 is "$CODE" 200 "the prompt limit counts characters, not bytes"
 
 stats=$(sim_stats)
-is "$(jqv "$stats" .accepted)" 4 "only the four valid requests were accepted"
-is "$(jqv "$stats" '.requests.generate["400"]')" 34 "every refusal is in the request ledger"
-is "$(jqv "$stats" .credits.charged)" "$((54 * 15 + 60 * 3 + 60 * 15 + 60 * 5))" "credits charged only for accepted jobs"
+is "$(jqv "$stats" .accepted)" 5 "only the five valid requests were accepted"
+is "$(jqv "$stats" '.requests.generate["400"]')" 36 "every refusal is in the request ledger"
+is "$(jqv "$stats" .credits.charged)" "$((54 * 15 + 60 * 5 + 60 * 3 + 60 * 15 + 60 * 5))" "credits charged only for accepted jobs"
 done_testing

@@ -94,7 +94,7 @@ is "$(jqv "$stats" '.requests.generate.dropped')" 1 "requests.generate.dropped"
 tasks=$(curl -s "$SIM_URL/_sim/tasks")
 is "$(jqv "$tasks" 'keys_unsorted | join(" ")')" "now tasks" "/_sim/tasks: now and tasks"
 is "$(jqv "$tasks" '.tasks[0] | keys_unsorted | join(" ")')" \
-    "task_id mode duration sound outcome created render ready final_seen polls downloads idempotency_key charged sha256" \
+    "task_id mode duration sound outcome created render ready final_seen polls downloads idempotency_key charged sha256 aspect_ratio resolution shots defect cuts clip" \
     "/_sim/tasks: a task's fields"
 
 # The key never appears, wherever a client looks.

@@ -11,6 +11,7 @@
 
 #include "digest.h"
 #include "ledger.h"
+#include "render.h"
 #include "rng.h"
 #include "validate.h"
 
@@ -39,6 +40,42 @@ static struct task *find_idempotent(struct sim *s, int key, const char *idem)
     return NULL;
 }
 
+/* Tasks whose file GET /files/<task>.mp4 serves (the others answer 404). */
+static int serves_file(const struct task *t)
+{
+    return t->outcome != OUT_FAILED && t->outcome != OUT_POLICY && t->outcome != OUT_STUCK;
+}
+
+/* The clip defect of a task that serves a file: the first clip fault that
+ * applies to it and strikes. */
+static void pick_defect(struct sim *s, struct task *t)
+{
+    static const struct {
+        enum fault fault;
+        enum clip_defect defect;
+    } order[] = {
+        {FAULT_CLIP_BLACK, CLIP_BLACK}, {FAULT_CLIP_FROZEN, CLIP_FROZEN}, {FAULT_CLIP_SILENT, CLIP_SILENT},
+        {FAULT_CLIP_SHORT, CLIP_SHORT}, {FAULT_CLIP_WRONG_ASPECT, CLIP_WRONG_ASPECT},
+        {FAULT_CLIP_MERGED_SHOTS, CLIP_MERGED_SHOTS},
+    };
+    t->video.defect = CLIP_CLEAN;
+    t->defect = NULL;
+    if (!serves_file(t))
+        return;
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        if ((order[i].defect == CLIP_SILENT && !t->video.sound) ||
+            (order[i].defect == CLIP_MERGED_SHOTS && t->video.nshots < 2))
+            continue;
+        if (strikes(s, order[i].fault, t->seq, 0)) {
+            t->video.defect = order[i].defect;
+            t->defect = fault_table[order[i].fault].name;
+            if (order[i].defect == CLIP_MERGED_SHOTS)
+                t->video.merged = (int)(rng_draw(s->cfg.seed, t->defect, t->seq, 1) % (uint64_t)(t->video.nshots - 1));
+            return;
+        }
+    }
+}
+
 static struct task *create_task(struct sim *s, int key, const struct gen_request *req,
                                 const char *sha, const char *idem, long long cost, long long seed)
 {
@@ -61,6 +98,7 @@ static struct task *create_task(struct sim *s, int key, const struct gen_request
     t->duration = req->duration;
     t->sound = req->sound;
     t->video.aspect = req->aspect;
+    t->video.resolution = req->resolution;
     t->video.sound = req->sound;
     t->video.nshots = req->nshots;
     for (int i = 0; i < req->nshots; i++) {
@@ -79,6 +117,7 @@ static struct task *create_task(struct sim *s, int key, const struct gen_request
                : strikes(s, FAULT_SUCCESS_BAD_URL, t->seq, 0) ? OUT_BAD_URL
                : OUT_SUCCESS;
     t->early_404 = strikes(s, FAULT_STATUS_EARLY_404, t->seq, 0);
+    pick_defect(s, t);
     snprintf(t->body_sha256, sizeof t->body_sha256, "%s", sha);
     t->idempotency_key = idem ? strdup(idem) : NULL;
     t->final_seen = -1;
@@ -294,12 +333,6 @@ enum MHD_Result api_stats(struct MHD_Connection *c, struct req_ctx *r)
     return reply_json(c, r, 200, stats);
 }
 
-/* Tasks whose file GET /files/<task>.mp4 serves (the others answer 404). */
-static int serves_file(const struct task *t)
-{
-    return t->outcome != OUT_FAILED && t->outcome != OUT_POLICY && t->outcome != OUT_STUCK;
-}
-
 /* Gives every task that serves a file its clip, so its sha256 can be told.
  * A clip may need an encode: never under the lock. Task structs never move
  * and their video spec never changes, so a list of them taken under the lock
@@ -325,6 +358,32 @@ static void make_clips(struct sim *s)
     free(need);
 }
 
+/* What was asked of a task's clip and what it really is, defect included, so
+ * a checker of the files has its ground truth. */
+static void add_clip_facts(json_t *o, const struct task *t)
+{
+    static const char *const aspects[] = {"16:9", "9:16", "1:1"};
+    const struct video_spec *v = &t->video;
+    json_object_set_new(o, "aspect_ratio", json_string(aspects[v->aspect]));
+    json_object_set_new(o, "resolution", v->resolution ? json_sprintf("%dp", v->resolution) : json_null());
+    json_object_set_new(o, "shots", json_integer(v->nshots));
+    json_object_set_new(o, "defect", t->defect ? json_string(t->defect) : json_null());
+    if (!serves_file(t)) {
+        json_object_set_new(o, "cuts", json_null());
+        json_object_set_new(o, "clip", json_null());
+        return;
+    }
+    struct clip_shape shape;
+    render_shape(v, &shape);
+    json_t *cuts = json_array();
+    for (int i = 0; i < shape.ncuts; i++)
+        json_array_append_new(cuts, json_real(shape.cuts[i]));
+    json_object_set_new(o, "cuts", cuts);
+    json_object_set_new(o, "clip", json_pack("{s:i, s:i, s:i, s:f, s:b}", "width", shape.width, "height",
+                                             shape.height, "fps", RENDER_FPS, "duration", shape.seconds,
+                                             "audio", shape.audio));
+}
+
 enum MHD_Result api_tasks(struct MHD_Connection *c, struct req_ctx *r)
 {
     struct sim *s = r->sim;
@@ -342,6 +401,7 @@ enum MHD_Result api_tasks(struct MHD_Connection *c, struct req_ctx *r)
             "polls", (int)t->polls, "downloads", (int)t->downloads,
             "idempotency_key", t->idempotency_key, "charged", (json_int_t)ledger_charged(t),
             "sha256", t->clip ? t->clip->sha256 : NULL));
+        add_clip_facts(json_array_get(list, i), t);
     }
     json_t *answer = json_pack("{s:f, s:o}", "now", sim_now(), "tasks", list);
     pthread_mutex_unlock(&s->lock);

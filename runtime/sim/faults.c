@@ -36,6 +36,12 @@ const struct fault_info fault_table[FAULT_COUNT] = {
     [FAULT_DOWNLOAD_REDIRECT_HOST] = {"download-redirect-host", "a download redirects to the same file on host localhost"},
     [FAULT_DOWNLOAD_REDIRECT_SCHEME] = {"download-redirect-scheme", "a download redirects to an ftp:// URL"},
     [FAULT_DOWNLOAD_REDIRECT_LOOP] = {"download-redirect-loop", "a download redirects to itself, forever"},
+    [FAULT_CLIP_BLACK] = {"clip-black", "a task's clip is black from start to end (still moving, so not frozen)"},
+    [FAULT_CLIP_FROZEN] = {"clip-frozen", "a task's clip is one still frame from start to end"},
+    [FAULT_CLIP_SILENT] = {"clip-silent", "a task with sound gets an audio track that is there but silent (about -70 dBFS)"},
+    [FAULT_CLIP_SHORT] = {"clip-short", "a task's clip lasts half the asked duration"},
+    [FAULT_CLIP_WRONG_ASPECT] = {"clip-wrong-aspect", "a task's clip is 1:1 when 16:9 or 9:16 was asked, 16:9 when 1:1 was asked"},
+    [FAULT_CLIP_MERGED_SHOTS] = {"clip-merged-shots", "a multi-shot task's clip draws two adjacent shots as one: one cut fewer"},
 };
 
 int fault_lookup(const char *name, unsigned long len)

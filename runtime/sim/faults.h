@@ -42,6 +42,13 @@ enum fault {
     FAULT_DOWNLOAD_REDIRECT_HOST,   /* 302 to the same file on host "localhost" */
     FAULT_DOWNLOAD_REDIRECT_SCHEME, /* 302 to an ftp:// URL */
     FAULT_DOWNLOAD_REDIRECT_LOOP,   /* 302 to itself, forever */
+    /* clip defects: what the served file shows, decided once per task */
+    FAULT_CLIP_BLACK,           /* black throughout */
+    FAULT_CLIP_FROZEN,          /* one still frame throughout */
+    FAULT_CLIP_SILENT,          /* with sound: the audio track is silent */
+    FAULT_CLIP_SHORT,           /* half the asked duration */
+    FAULT_CLIP_WRONG_ASPECT,    /* another aspect ratio than asked */
+    FAULT_CLIP_MERGED_SHOTS,    /* multi-shot: two adjacent shots drawn as one */
     FAULT_COUNT
 };
 

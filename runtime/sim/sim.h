@@ -62,6 +62,7 @@ struct task {
     char *idempotency_key;     /* NULL when none was sent */
     int answered;              /* was the submission's answer delivered? */
     const char *fault;         /* fault injected into the submission, or NULL */
+    const char *defect;        /* the clip fault its file shows, or NULL */
     long polls;
     double final_seen;         /* first time a final status was answered; <0 never */
     long downloads;

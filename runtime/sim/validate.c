@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 struct verdict {
     char *field;
@@ -178,6 +179,19 @@ int validate_generate(json_t *body, struct gen_request *out,
         if (found < 0)
             return reject(&v, "aspect_ratio", "must be one of \"16:9\", \"9:16\", \"1:1\"");
         out->aspect = (enum aspect)found;
+    }
+
+    /* Not in the documented API: DashScope's 720P and 1080P, which a client
+     * passes as an extra field. Without it the clip is small. */
+    json_t *resolution = json_object_get(body, "resolution");
+    if (resolution) {
+        const char *r = json_is_string(resolution) ? json_string_value(resolution) : "";
+        if (strcasecmp(r, "720p") == 0)
+            out->resolution = 720;
+        else if (strcasecmp(r, "1080p") == 0)
+            out->resolution = 1080;
+        else
+            return reject(&v, "resolution", "must be \"720p\" or \"1080p\"");
     }
 
     json_t *sound = json_object_get(body, "sound");

@@ -19,6 +19,7 @@ struct gen_request {
     int sound;
     double cfg_scale;
     enum aspect aspect;
+    int resolution;           /* 0 when not asked; 720 or 1080 */
     int multi_shots;
     int nshots;
     const char *shot_prompt[VIDEO_MAX_SHOTS];

@@ -1,5 +1,5 @@
 /* video.c - makes and caches the MP4 clips behind result URLs.
- * Relies on the ffmpeg program (lavfi "gradients" and "sine" sources, libx264,
+ * Relies on the ffmpeg program (the filter graph render.c writes, libx264,
  * the native AAC encoder). Encodes run outside any lock; at most two at once,
  * since the sim shares a two-core machine with the client under test. */
 #include "video.h"
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "render.h"
 #include "rng.h"
 
 extern char **environ;
@@ -36,7 +37,6 @@ static int encodes_running;
 static char *cache_dir;
 
 static const char *const aspect_names[] = {"16x9", "9x16", "1x1"};
-static const int aspect_size[][2] = {{320, 180}, {180, 320}, {240, 240}};
 
 /* mkdir -p: each missing parent in turn. */
 static void make_dirs(char *path)
@@ -65,55 +65,26 @@ int video_look(const char *prompt, int palette)
     return (int)(rng_hash_bytes(prompt, strlen(prompt)) % (unsigned)palette);
 }
 
+/* Everything that changes a clip's bytes is in its name. */
 static void spec_key(const struct video_spec *spec, char *buf, size_t n)
 {
-    size_t used = (size_t)snprintf(buf, n, "v1_%s_a%d", aspect_names[spec->aspect], spec->sound);
+    static const char *const defect_tags[CLIP_DEFECT_COUNT] = {"", "_black", "_frozen", "_silent", "_short",
+                                                               "_aspect", "_merged"};
+    size_t used = (size_t)snprintf(buf, n, "v2_%s_r%d_a%d%s", aspect_names[spec->aspect], spec->resolution,
+                                   spec->sound, defect_tags[spec->defect]);
+    if (spec->defect == CLIP_MERGED_SHOTS && used < n)
+        used += (size_t)snprintf(buf + used, n - used, "%d", spec->merged);
     for (int i = 0; i < spec->nshots && used < n; i++)
         used += (size_t)snprintf(buf + used, n - used, "_l%dx%d", spec->shots[i].look, spec->shots[i].seconds);
 }
 
-static unsigned look_colour(int look, int which)
-{
-    /* Hue from the look, a second colour well across the wheel; HSV to RGB. */
-    double h = (double)((look * 47 + which * 150) % 360) / 60.0;
-    double s = 0.85, v = which ? 0.95 : 0.85;
-    int i = (int)h;
-    double f = h - i, p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-    double r, g, b;
-    switch (i % 6) {
-    case 0: r = v; g = t; b = p; break;
-    case 1: r = q; g = v; b = p; break;
-    case 2: r = p; g = v; b = t; break;
-    case 3: r = p; g = q; b = v; break;
-    case 4: r = t; g = p; b = v; break;
-    default: r = v; g = p; b = q; break;
-    }
-    return ((unsigned)(r * 255) << 16) | ((unsigned)(g * 255) << 8) | (unsigned)(b * 255);
-}
-
-static void build_filter(const struct video_spec *spec, char *buf, size_t n)
-{
-    int w = aspect_size[spec->aspect][0], h = aspect_size[spec->aspect][1], total = 0;
-    size_t used = 0;
-    for (int i = 0; i < spec->nshots; i++) {
-        int look = spec->shots[i].look;
-        total += spec->shots[i].seconds;
-        used += (size_t)snprintf(buf + used, n - used,
-            "gradients=s=%dx%d:r=24:d=%d:c0=0x%06x:c1=0x%06x:seed=%d:speed=0.02:type=%s[s%d];",
-            w, h, spec->shots[i].seconds, look_colour(look, 0), look_colour(look, 1), look,
-            look % 2 ? "radial" : "linear", i);
-    }
-    for (int i = 0; i < spec->nshots; i++)
-        used += (size_t)snprintf(buf + used, n - used, "[s%d]", i);
-    used += (size_t)snprintf(buf + used, n - used, "concat=n=%d:v=1:a=0,format=yuv420p[v]", spec->nshots);
-    if (spec->sound)
-        snprintf(buf + used, n - used, ";sine=f=%d:d=%d[a]", 220 + 20 * (spec->shots[0].look % 24), total);
-}
-
 static int run_ffmpeg(const struct video_spec *spec, const char *out, char *err, size_t errlen)
 {
-    char filter[4096];
-    build_filter(spec, filter, sizeof filter);
+    char filter[8192];
+    if (render_filter(spec, filter, sizeof filter) != 0) {
+        snprintf(err, errlen, "the clip's filter graph is too long");
+        return -1;
+    }
     const char *argv[32];
     int a = 0;
     argv[a++] = "ffmpeg";

@@ -1,7 +1,8 @@
 /* video.h - the clips hh-sim serves: real H.264/AAC MP4 files made by ffmpeg
  * from a "look" (two colours and a gradient type chosen from a hash of the
- * prompt), one per shot. Clips are cached in memory and in a directory, so
- * thousands of tasks share a few dozen encodes. */
+ * prompt), one per shot, drawn as render.c says, defects included. Clips are
+ * cached in memory and in a directory, keyed by everything that changes their
+ * bytes, so thousands of tasks share a few dozen encodes. */
 #ifndef SIM_VIDEO_H
 #define SIM_VIDEO_H
 
@@ -11,9 +12,24 @@
 
 enum aspect { ASPECT_16_9, ASPECT_9_16, ASPECT_1_1 };
 
+/* What is wrong with a clip on purpose: the clip-* faults. */
+enum clip_defect {
+    CLIP_CLEAN,
+    CLIP_BLACK,          /* every frame (nearly) black */
+    CLIP_FROZEN,         /* one still frame throughout */
+    CLIP_SILENT,         /* the audio track is there but silent */
+    CLIP_SHORT,          /* half the asked duration */
+    CLIP_WRONG_ASPECT,   /* 1:1 for 16:9 or 9:16, 16:9 for 1:1 */
+    CLIP_MERGED_SHOTS,   /* shots `merged` and `merged + 1` drawn as one */
+    CLIP_DEFECT_COUNT
+};
+
 struct video_spec {
     enum aspect aspect;
+    int resolution;           /* 0: the small default size; 720 or 1080: the short side */
     int sound;
+    enum clip_defect defect;
+    int merged;               /* CLIP_MERGED_SHOTS: the first shot of the merged pair */
     int nshots;
     struct {
         int look;     /* 0 .. palette-1 */
