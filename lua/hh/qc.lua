@@ -323,7 +323,9 @@ function M.judge(probe, video, audio, p, s, asked_duration, partial)
   end
   local nwant, times = asked_cuts(p or {})
   -- A picture that is black or still has no cuts to count: its flag says it.
+  -- Nor has a clip cut short all its shots: its duration flag says it.
   local blank = video and (video.black > s.black_max or video.frozen > s.frozen_max)
+  for _, f in ipairs(r.flags) do if f.code == "duration" then blank = true end end
   if nwant and video and not blank then
     local got = #video.cuts
     r.shots = nwant + 1

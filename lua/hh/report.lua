@@ -195,7 +195,7 @@ function M.render(data, failures)
     .. "style-src 'unsafe-inline'; media-src *; img-src * data:; base-uri 'none'; form-action 'none'"
   local e = M.escape
   return table.concat({
-    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<link rel=\"icon\" href=\"data:,\">\n",
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
     '<meta http-equiv="Content-Security-Policy" content="', e(csp), '">\n',
     '<meta name="generator" content="hh ', e(data.run.hh or ""), '">\n',

@@ -65,7 +65,7 @@ async function main() {
   const clean = jobs.filter((j) => j.qc && !j.qc.flagged);
   ok(flagged.length > 0 && clean.length > 0, 'the run has flagged and clean clips', { flagged: flagged.length, clean: clean.length });
   ok(clean.every((j) => shades[j.job] > 40), 'a clean clip\'s poster is a picture, not a black cell', shades);
-  ok(flagged.every((j) => j.qc.flags.join() !== 'black' || shades[j.job] < 10), 'a black clip\'s poster is black', shades);
+  ok(flagged.every((j) => j.qc.flags.join() !== 'black' || shades[j.job] < 30), 'a black clip\'s poster is black (mean level under 30 of 255)', shades);
   const paused = await page.$$eval('#grid video', (vs) => vs.every((v) => v.paused));
   ok(paused, 'posters show with nothing playing');
 

@@ -103,7 +103,8 @@ async function main() {
   const errors = [];
   page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !/^(blob|data):/.test(r.url())) elsewhere.push(r.url()); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text() + ' ' + JSON.stringify(m.location())); });
+  context.on('response', (r) => { if (r.status() >= 400) errors.push(r.status() + ' ' + r.url()); });
 
   await page.goto(url);
   await page.waitForSelector('#grid figure.cell');
