@@ -163,6 +163,14 @@ static int l_stats(lua_State *L)
     lua_setfield(L, -2, "rate");
     lua_pushnumber(L, lp->max_stall);
     lua_setfield(L, -2, "max_stall");
+    lua_pushnumber(L, lp->max_stall_at);
+    lua_setfield(L, -2, "max_stall_at");
+    lua_pushinteger(L, lp->long_stalls);
+    lua_setfield(L, -2, "long_stalls");
+    lua_pushnumber(L, lp->max_stall_procs);
+    lua_setfield(L, -2, "max_stall_procs");
+    lua_pushnumber(L, lp->max_procs_work);
+    lua_setfield(L, -2, "max_procs_work");
     return 1;
 }
 

@@ -610,7 +610,7 @@ int loop_run(struct loop *lp)
 
 static int run_turns(struct loop *lp)
 {
-    double turn_began = timer_now();
+    double turn_began = timer_now(), began = turn_began;
     while (lp->live_jobs > 0) {
         handle_signals(lp);
         if (lp->interrupted >= 2)
@@ -638,6 +638,9 @@ static int run_turns(struct loop *lp)
 
         double now = timer_now();
         procs_service(&lp->procs, now);
+        double procs_took = timer_now() - now;
+        if (procs_took > lp->max_procs_work)
+            lp->max_procs_work = procs_took;
         struct timer t;
         while (timer_pop_due(&lp->timers, now, &t))
             t.fire(t.arg, t.token);
@@ -670,8 +673,14 @@ static int run_turns(struct loop *lp)
         fds[0] = (struct curl_waitfd){lp->wake_fd[0], CURL_WAIT_POLLIN, 0};
         unsigned nfds = 1 + (unsigned)procs_waitfds(&lp->procs, fds + 1, 2 * 64);
         double stall = timer_now() - turn_began;
-        if (stall > lp->max_stall)
+        if (stall > 0.05)
+            lp->long_stalls++;
+        if (procs_busy(&lp->procs) && stall > lp->max_stall_procs)
+            lp->max_stall_procs = stall;
+        if (stall > lp->max_stall) {
             lp->max_stall = stall;
+            lp->max_stall_at = timer_now() - began;
+        }
         mc = curl_multi_poll(lp->multi, fds, nfds, (int)timeout, NULL);
         turn_began = timer_now();
         if (mc != CURLM_OK) {

@@ -78,6 +78,10 @@ struct loop {
     long requests[3];
     long retries;
     double max_stall;                   /* longest turn between two polls, seconds */
+    double max_stall_at;                /* when it ended, seconds after loop_run began */
+    long long_stalls;                   /* turns over 50 ms */
+    double max_stall_procs;             /* longest turn while child processes ran */
+    double max_procs_work;              /* longest time one turn spent on child processes */
 };
 
 /* Interrupts asked for by signals: SIGINT counts each press, SIGTERM and

@@ -156,6 +156,27 @@ local function summarise(journal, per_job, n)
   return records, summary
 end
 
+-- The recipe's axes as the report lays them out: in the order written, a
+-- zip group or the rows block as one axis named by its members.
+function M.axes_of(r)
+  local list = {}
+  local sorted = {}
+  for _, a in ipairs(r.axes or {}) do sorted[#sorted + 1] = a end
+  table.sort(sorted, function(a, b) return (a.written or 0) < (b.written or 0) end)
+  for _, a in ipairs(sorted) do
+    list[#list + 1] = { name = a.group or a.names[1], members = a.names, zip = a.group ~= nil, count = #a.rows }
+  end
+  if r.rows and #r.rows > 0 then
+    local seen, members = {}, {}
+    for _, row in ipairs(r.rows) do
+      for k in pairs(row.values) do if not seen[k] then seen[k] = true members[#members + 1] = k end end
+    end
+    table.sort(members)
+    list[#list + 1] = { name = "rows", members = members, rows = true, count = #r.rows }
+  end
+  return list
+end
+
 -- Runs every job; returns the records (in job order, reruns after their
 -- original) and a summary, or nil, a message and "budget" when the budget
 -- refuses the run. opts.state.journal is the open journal while it runs (a
@@ -167,6 +188,7 @@ function M.run(r, jobs, opts)
   if not planned then journal:close() return nil, "cannot write the journal: " .. tostring(perr) end
   if opts.recipe_path then pcall(journal.set_meta, journal, "recipe", opts.recipe_path) end
   pcall(journal.set_meta, journal, "name", r.name)
+  pcall(journal.set_meta, journal, "axes", json.encode(M.axes_of(r)))
   local ledger = journal:ledger()
   local ctx = {
     out = opts.out, budget = opts.budget or r.budget, deadline = r.deadline, ledger = ledger,

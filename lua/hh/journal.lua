@@ -350,8 +350,18 @@ function Journal:qc_get(id)
   return self.db:rows("SELECT * FROM qc WHERE job = ?", id)[1]
 end
 
+-- A check is not money: losing its row to a power cut costs only a check
+-- again, so it is committed without waiting for the disk (the next paid
+-- step's commit makes it durable), and never stalls the loop on an fsync.
 function Journal:qc_put(id, sha256, version, r)
   local qc = require("hh.qc")
+  self.db:exec("PRAGMA synchronous=NORMAL")
+  local ok, err = pcall(self.qc_insert, self, id, sha256, version, r, qc)
+  self.db:exec("PRAGMA synchronous=FULL")
+  if not ok then error(err, 0) end
+end
+
+function Journal:qc_insert(id, sha256, version, r, qc)
   self.db:run([[INSERT OR REPLACE INTO qc(job, sha256, version, checked_at, seconds, flagged, flags, reasons, error,
       duration, width, height, fps, vcodec, acodec, audio, black, frozen, silence, loudness, cuts, shots,
       poster, strip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]],

@@ -353,6 +353,7 @@ local function check(raw, problems, null, path)
       end
     end
   end
+  for i, a in ipairs(r.axes) do a.written = i end -- the report lays out axes as written
   -- Axes cross in alphabetical order of their (first) names: the same in YAML and Lua.
   table.sort(r.axes, function(a, b) return (a.group or a.names[1]) < (b.group or b.names[1]) end)
   r.axis_names = axis_names

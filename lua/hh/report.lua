@@ -83,9 +83,9 @@ end
 function M.data(dir)
   local journal, err = require("hh.journal").read(dir)
   if not journal then return nil, err or (dir .. ": not a run directory (no journal.db)") end
-  local ok, rows, s, name, recipe_path, run_id, checks = pcall(function()
+  local ok, rows, s, name, recipe_path, run_id, checks, axes = pcall(function()
     return journal:current(), journal:summary(), journal:meta("name"), journal:meta("recipe"), journal:meta("run_id"),
-      journal:qc_all()
+      journal:qc_all(), journal:meta("axes")
   end)
   journal:close()
   if not ok then return nil, string.format("%s: cannot read the journal: %s", dir, tostring(rows)) end
@@ -120,6 +120,9 @@ function M.data(dir)
 
   local votes, warnings = require("hh.votes").load(dir)
   local data = {
+    -- The recipe's axes as written (a zip group or rows block is one axis);
+    -- empty for a run from before they were recorded.
+    axes = decode_or(axes, {}),
     run = { name = name or dir:match("([^/]+)/*$") or dir, id = run_id, recipe = recipe_label(recipe_path),
             generated_at = os.date("!%Y-%m-%dT%H:%M:%SZ"), hh = core.versions().hh },
     summary = { jobs = s.jobs, states = next(s.states) and s.states or json.object(),
