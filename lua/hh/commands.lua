@@ -372,7 +372,7 @@ function M.run(argv)
     records, summary, why = require("hh.engine").run(r, jobs, {
       out = out, concurrency = width, emit = emit, fresh = opts.fresh, resubmit_unknown = opts["resubmit-unknown"],
       retry_failed = opts["retry-failed"], recipe_path = M.absolute(path), recipe_hash = M.file_hash(path),
-      budget = budget, state = state, started = started,
+      budget = budget, state = state, started = started, live = true,
     })
     if not records then err = summary end
     running = false

@@ -219,12 +219,23 @@ function M.run(r, jobs, opts)
   if ctx.budget then pcall(journal.set_meta, journal, "budget", tostring(ctx.budget)) end
   if opts.state then opts.state.journal, opts.state.committed = journal, ctx.committed end
   if opts.started then opts.started(ctx) end
+  if opts.live then
+    -- The report follows the run: each job that changes is written again
+    -- with the next rewrite (every few seconds at most).
+    ctx.live = require("hh.report_live").new(opts.out, journal)
+    local emit = ctx.emit
+    ctx.emit = function(kind, rec)
+      emit(kind, rec)
+      if rec and rec.job and kind ~= "submitted" and kind ~= "resumed" then ctx.live:touch(rec.job) end
+    end
+  end
 
   local width = opts.concurrency or r.concurrency or 8
   local jobs_after = {}
   local per_job = hh.map(jobs, function(job) return run_job(job, ctx, r) end, { concurrency = width })
   if r.after then run_after(r, jobs, per_job, jobs_after, ctx, width) end
   for _, check in ipairs(ctx.checks) do check:join() end
+  if ctx.live then pcall(ctx.live.flush, ctx.live, true) end
   local records, summary = summarise(journal, per_job, #jobs + #jobs_after)
   M.finish(journal)
   if opts.state then opts.state.journal = nil end

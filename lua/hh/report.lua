@@ -51,6 +51,11 @@ local function hex_to_base64(hex)
   return table.concat(out)
 end
 
+-- A script's hash for a Content-Security-Policy ('sha256-...').
+function M.csp_hash(script)
+  return hex_to_base64(core.sha256(script))
+end
+
 -- A file name from the journal, usable as a relative URL: nil when it is
 -- absolute or leaves the run directory.
 local function relative_file(file)
@@ -78,46 +83,60 @@ local function decode_or(text, default)
   return v
 end
 
+-- One job as the page has it, from its journal row and its check's row.
+function M.job_entry(dir, row, check)
+  local file = relative_file(row.file)
+  local job = {
+    job = row.id, cell = row.cell, variant = row.variant, sample = row.sample,
+    cell_values = decode_or(row.cell_values, json.object()), params = decode_or(row.params, json.object()),
+    state = row.state, class = row.class, failure_class = row.failure_class, error = row.error,
+    task_id = row.task_id, credits = row.credits, attempts = row.attempts,
+    file = file, present = file and fs.size(dir .. "/" .. file) ~= nil or nil, bytes = row.bytes,
+    polls = row.polls, seconds = row.seconds, submitted_at = row.submitted_at, finished_at = row.finished_at,
+    rerun_of = row.rerun_of, rerun_rule = row.rerun_rule,
+  }
+  local q = require("hh.journal").qc_record(check, row)
+  if q then
+    job.qc = { flagged = q.flagged, flags = q.flags, reasons = q.reasons, error = q.error,
+               poster = q.poster and fs.size(dir .. "/" .. q.poster) and q.poster or nil,
+               strip = q.strip and fs.size(dir .. "/" .. q.strip) and q.strip or nil,
+               duration = q.duration, black = q.black, frozen = q.frozen, silence = q.silence, loudness = q.loudness }
+  end
+  if next(job.cell_values) == nil then job.cell_values = json.object() end
+  return job
+end
+
+-- The facts line from the jobs (and the directory's ledger), and the jobs
+-- that are not done.
+function M.summarise(jobs, ledger)
+  local states, planned, first, last, failures = {}, 0, nil, nil, {}
+  for _, job in ipairs(jobs) do
+    states[job.state] = (states[job.state] or 0) + 1
+    planned = planned + (job.credits or 0)
+    if job.submitted_at and (not first or job.submitted_at < first) then first = job.submitted_at end
+    if job.finished_at and (not last or job.finished_at > last) then last = job.finished_at end
+    if job.state ~= "done" then failures[#failures + 1] = job end
+  end
+  return { jobs = #jobs, states = next(states) and states or json.object(), credits_planned = planned,
+           credits_spent = ledger.charged + ledger.possibly, started_at = first, finished_at = last,
+           elapsed = first and last and (last - first) or nil }, failures
+end
+
 -- Everything the page needs, from the journal and votes.jsonl: a table, or
 -- nil and a message. Problems with votes.jsonl come back as warnings.
 function M.data(dir)
   local journal, err = require("hh.journal").read(dir)
   if not journal then return nil, err or (dir .. ": not a run directory (no journal.db)") end
-  local ok, rows, s, name, recipe_path, run_id, checks, axes = pcall(function()
-    return journal:current(), journal:summary(), journal:meta("name"), journal:meta("recipe"), journal:meta("run_id"),
+  local ok, rows, ledger, name, recipe_path, run_id, checks, axes = pcall(function()
+    return journal:current(), journal:ledger(), journal:meta("name"), journal:meta("recipe"), journal:meta("run_id"),
       journal:qc_all(), journal:meta("axes")
   end)
   journal:close()
   if not ok then return nil, string.format("%s: cannot read the journal: %s", dir, tostring(rows)) end
 
-  local jobs, first, last, failures = {}, nil, nil, {}
-  for _, row in ipairs(rows) do
-    local file = relative_file(row.file)
-    local job = {
-      job = row.id, cell = row.cell, variant = row.variant, sample = row.sample,
-      cell_values = decode_or(row.cell_values, json.object()), params = decode_or(row.params, json.object()),
-      state = row.state, class = row.class, failure_class = row.failure_class, error = row.error,
-      task_id = row.task_id, credits = row.credits, attempts = row.attempts,
-      file = file, present = file and fs.size(dir .. "/" .. file) ~= nil or nil, bytes = row.bytes,
-      polls = row.polls, seconds = row.seconds, submitted_at = row.submitted_at, finished_at = row.finished_at,
-      rerun_of = row.rerun_of, rerun_rule = row.rerun_rule,
-    }
-    local q = require("hh.journal").qc_record(checks[row.id], row)
-    if q then
-      job.qc = { flagged = q.flagged, flags = q.flags, reasons = q.reasons, error = q.error,
-                 poster = q.poster and fs.size(dir .. "/" .. q.poster) and q.poster or nil,
-                 strip = q.strip and fs.size(dir .. "/" .. q.strip) and q.strip or nil,
-                 duration = q.duration, black = q.black, frozen = q.frozen, silence = q.silence, loudness = q.loudness }
-    end
-    if next(job.cell_values) == nil then job.cell_values = json.object() end
-    jobs[#jobs + 1] = job
-    if row.submitted_at and (not first or row.submitted_at < first) then first = row.submitted_at end
-    if row.finished_at and (not last or row.finished_at > last) then last = row.finished_at end
-    if row.state ~= "done" then
-      failures[#failures + 1] = job
-    end
-  end
-
+  local jobs = {}
+  for _, row in ipairs(rows) do jobs[#jobs + 1] = M.job_entry(dir, row, checks[row.id]) end
+  local summary, failures = M.summarise(jobs, ledger)
   local votes, warnings = require("hh.votes").load(dir)
   local data = {
     -- The recipe's axes as written (a zip group or rows block is one axis);
@@ -125,10 +144,7 @@ function M.data(dir)
     axes = decode_or(axes, {}),
     run = { name = name or dir:match("([^/]+)/*$") or dir, id = run_id, recipe = recipe_label(recipe_path),
             generated_at = os.date("!%Y-%m-%dT%H:%M:%SZ"), hh = core.versions().hh },
-    summary = { jobs = s.jobs, states = next(s.states) and s.states or json.object(),
-                credits_planned = s.credits_planned, credits_spent = s.credits_spent,
-                started_at = first, finished_at = last, elapsed = first and last and (last - first) or nil },
-    jobs = jobs, votes = votes,
+    summary = summary, jobs = jobs, votes = votes,
   }
   return data, warnings, failures
 end
@@ -194,8 +210,9 @@ end
 function M.render(data, failures)
   local assets = require("hh.report_assets")
   local script = assets.js
-  local csp = "default-src 'none'; script-src 'sha256-" .. hex_to_base64(core.sha256(script)) .. "'; "
-    .. "style-src 'unsafe-inline'; media-src *; img-src * data:; base-uri 'none'; form-action 'none'"
+  -- frame-src: the run's report-live.html, which hands an open page new results.
+  local csp = "default-src 'none'; script-src 'sha256-" .. M.csp_hash(script) .. "'; "
+    .. "style-src 'unsafe-inline'; media-src *; img-src * data:; frame-src *; base-uri 'none'; form-action 'none'"
   local e = M.escape
   return table.concat({
     "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<link rel=\"icon\" href=\"data:,\">\n",

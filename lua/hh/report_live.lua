@@ -1,0 +1,91 @@
+-- hh.report_live: the report while a run is alive. hh run rewrites
+-- report.html (for a page opened later) and report-live.html (for a page
+-- already open) as results arrive: no more often than every `interval`
+-- seconds, and only the jobs that changed since the last write are read
+-- again from the journal. report-live.html is a tiny page that posts its
+-- data to the report that framed it; the report merges it without a reload,
+-- so a judge keeps their place and votes.
+
+local core = require("hh.core")
+local fs = require("hh.fs")
+
+local M = {}
+local Live = {}
+Live.__index = Live
+
+M.FILE = "report-live.html"
+M.INTERVAL = 3 -- seconds between writes at most
+
+-- The live data page: its script (allowed by hash, like the report's) hands
+-- the data to the parent page and nothing else.
+M.SCRIPT = [[(function () {
+  var d = document.getElementById('hh-live').textContent;
+  if (window.parent !== window) window.parent.postMessage({ hhLive: JSON.parse(d) }, '*');
+})();]]
+
+function M.new(dir, journal, interval)
+  return setmetatable({ dir = dir, journal = journal, interval = interval or M.INTERVAL, changed = {},
+                        last = -math.huge, stamp = 0, writes = 0, seconds = 0 }, Live)
+end
+
+-- A job changed: written with the next write, at once when the last one is
+-- `interval` old.
+function Live:touch(id)
+  if id then self.changed[id] = true end
+  if core.now() - self.last >= self.interval then self:flush(false) end
+end
+
+local function live_page(data)
+  local report = require("hh.report")
+  local csp = "default-src 'none'; script-src 'sha256-" .. report.csp_hash(M.SCRIPT) .. "'"
+  return table.concat({
+    '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+    '<meta http-equiv="Content-Security-Policy" content="', report.escape(csp), '">\n',
+    "<title>live data</title>\n</head>\n<body>\n",
+    '<script type="application/json" id="hh-live">', report.script_json(data), "</script>\n",
+    "<script>", M.SCRIPT, "</script>\n</body>\n</html>\n",
+  })
+end
+
+-- Writes both pages. `final`: the run is over (the page stops asking).
+function Live:flush(final)
+  local t0 = core.now()
+  local report = require("hh.report")
+  if not self.data then
+    local data, _, failures = report.data(self.dir)
+    if not data then return end
+    self.data, self.failures, self.index = data, failures, {}
+    for i, job in ipairs(data.jobs) do self.index[job.job] = i end
+  else
+    local j = self.journal
+    for id in pairs(self.changed) do
+      local ok, row = pcall(j.get, j, id)
+      if ok and row then
+        local okq, q = pcall(j.qc_get, j, id)
+        local entry = report.job_entry(self.dir, row, okq and q or nil)
+        local i = self.index[id]
+        if i then
+          self.data.jobs[i] = entry
+        else
+          self.data.jobs[#self.data.jobs + 1] = entry -- a rerun, or a job after() added
+          self.index[id] = #self.data.jobs
+        end
+      end
+    end
+    local okl, ledger = pcall(self.journal.ledger, self.journal)
+    if okl then self.data.summary, self.failures = report.summarise(self.data.jobs, ledger) end
+  end
+  self.changed = {}
+  self.stamp = self.stamp + 1
+  local run = self.data.run
+  run.live, run.stamp = not final, self.stamp
+  run.generated_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  fs.write_atomic(self.dir .. "/" .. report.FILE, report.render(self.data, self.failures))
+  fs.write_atomic(self.dir .. "/" .. M.FILE, live_page({ stamp = self.stamp, live = not final, jobs = self.data.jobs,
+    summary = self.data.summary, generated_at = run.generated_at }))
+  self.last = core.now()
+  self.writes = self.writes + 1
+  self.seconds = self.seconds + (self.last - t0)
+end
+
+return M
