@@ -67,7 +67,8 @@ usage: hh check RECIPE             validate a recipe (YAML or Lua) without netwo
        hh resume DIR               continue a run (after Ctrl-C, a crash, a reboot)
        hh show DIR / hh runs       what a run did and spent / every run
        hh export DIR [--csv]       a run's jobs as CSV or JSON lines
-       hh report DIR               DIR/report.html: summary, grid, A/B, blind judging
+       hh report DIR [--open]      DIR/report.html: summary, grid, A/B, blind judging
+       hh view DIR                 open the report in the browser (live while hh run runs)
        hh qc DIR | FILE...         check clips: conformance, black, frozen, silence, cuts
        hh votes import DIR FILE... merge exported votes into DIR/votes.jsonl
        hh SCRIPT.lua [ARGS...]     run a Lua script with `hh` and `cjson` loaded
@@ -315,6 +316,7 @@ for name, text in pairs(commands.HELP) do HELP[name] = text end
 local inspect = require("hh.inspect")
 for name, text in pairs(inspect.HELP) do HELP[name] = text end
 HELP.report = require("hh.report").HELP
+HELP.view = HELP.report
 HELP.votes = require("hh.votes").HELP
 HELP.qc = require("hh.qc_command").HELP
 
@@ -333,6 +335,7 @@ M.commands = {
   report = function(argv) return require("hh.report").command(argv) end,
   votes = function(argv) return require("hh.votes").command(argv) end,
   qc = function(argv) return require("hh.qc_command").command(argv) end,
+  view = function(argv) return require("hh.report").view(argv) end,
 }
 
 -- Commands that hold nothing but memory at the end (no journal, no files

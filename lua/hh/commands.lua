@@ -40,6 +40,7 @@ local RUN = spec({
   { name = "quiet", short = "q", flag = true, help = "print only the summary" },
   { name = "json", flag = true, help = "one JSON event a line on stdout (submitted, succeeded, downloaded, checked, failed, rerun, unknown, progress)" },
   { name = "base-url", arg = "URL", help = "API base URL" },
+  { name = "open", flag = true, help = "open the report in the browser as soon as it exists (it follows the run)" },
 })
 
 local RESUME = spec({
@@ -372,7 +373,7 @@ function M.run(argv)
     records, summary, why = require("hh.engine").run(r, jobs, {
       out = out, concurrency = width, emit = emit, fresh = opts.fresh, resubmit_unknown = opts["resubmit-unknown"],
       retry_failed = opts["retry-failed"], recipe_path = M.absolute(path), recipe_hash = M.file_hash(path),
-      budget = budget, state = state, started = started, live = true,
+      budget = budget, state = state, started = started, live = true, open = opts.open,
     })
     if not records then err = summary end
     running = false

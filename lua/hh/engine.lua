@@ -223,6 +223,7 @@ function M.run(r, jobs, opts)
     -- The report follows the run: each job that changes is written again
     -- with the next rewrite (every few seconds at most).
     ctx.live = require("hh.report_live").new(opts.out, journal)
+    ctx.live.open = opts.open
     local emit = ctx.emit
     ctx.emit = function(kind, rec)
       emit(kind, rec)

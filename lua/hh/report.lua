@@ -246,28 +246,70 @@ function M.write(dir)
   return true
 end
 
-local SPEC = { { name = "help", short = "h", flag = true, help = "show this help" } }
+local SPEC = {
+  { name = "open", flag = true, help = "open it in the browser (xdg-open)" },
+  { name = "help", short = "h", flag = true, help = "show this help" },
+}
 
-M.HELP = "usage: hh report DIR\n\nWrites DIR/report.html: a page that works offline, with the run's summary, a\n"
+M.HELP = "usage: hh report DIR [--open]\n       hh view DIR\n\nWrites DIR/report.html: a page that works offline, with the run's summary, a\n"
   .. "grid of the videos on two chosen axes, an A/B view of the variants, and blind\n"
   .. "judging with a Bradley-Terry ranking (votes from DIR/votes.jsonl included).\n"
-  .. "hh run writes it at the end of every run.\n\n" .. require("hh.args").usage(SPEC)
+  .. "hh run writes it as results arrive and at the end of every run; an open page\n"
+  .. "picks new results up. hh view opens it (writing it first if it is missing).\n\n"
+  .. require("hh.args").usage(SPEC)
 
-function M.command(argv)
-  local opts, rest = require("hh.args").command(SPEC, "report", argv, M.HELP)
-  if not opts then return rest end
-  if #rest ~= 1 then say("report: expected one run directory (see hh help report)") return EXIT.usage end
+-- Opens a file in the user's browser with xdg-open, from a job of the loop:
+-- true, or nil and what to do instead.
+function M.open(path)
+  local abs = path:sub(1, 1) == "/" and path or ((os.getenv("PWD") or ".") .. "/" .. path)
+  local url = "file://" .. abs:gsub("[^%w/%._~-]", function(c) return string.format("%%%02X", c:byte()) end)
+  local hint = "open " .. url .. " in a browser"
+  if not core.findable("xdg-open") then return nil, "no xdg-open here (Debian package xdg-utils); " .. hint end
+  local r = core.process({ "xdg-open", url }, { timeout = 20 })
+  if r.exit == 0 then return true end
+  return nil, string.format("xdg-open could not open it (%s); %s",
+    r.timed_out and "it did not finish" or r.exit and ("exit " .. r.exit) or r.error or "it crashed", hint)
+end
+
+local function open_now(path)
+  local ok, err
+  core.run(function() ok, err = M.open(path) end)
+  if not ok then say("%s", err) end
+  return ok
+end
+
+local function run_dir(name, argv, spec)
+  local opts, rest = require("hh.args").command(spec, name, argv, M.HELP)
+  if not opts then return nil, rest end
+  if #rest ~= 1 then say("%s: expected one run directory (see hh help report)", name) return nil, EXIT.usage end
   local dir = rest[1]:gsub("(.)/+$", "%1")
   local bad = require("hh.journal").dir_problem(dir)
-  if bad then say("report: %s", bad) return EXIT.usage end
+  if bad then say("%s: %s", name, bad) return nil, EXIT.usage end
   if not fs.size(dir .. "/journal.db") then
-    say("report: %s: not a run directory (no journal.db)", dir)
-    return EXIT.usage
+    say("%s: %s: not a run directory (no journal.db)", name, dir)
+    return nil, EXIT.usage
   end
+  return opts, dir
+end
+
+function M.command(argv)
+  local opts, dir = run_dir("report", argv, SPEC)
+  if not opts then return dir end
   local ok, err = M.write(dir)
   if not ok then say("report: %s", err) return EXIT.failed end
   require("hh.display").print(dir .. "/" .. M.FILE)
+  if opts.open then open_now(dir .. "/" .. M.FILE) end
   return EXIT.ok
+end
+
+function M.view(argv)
+  local opts, dir = run_dir("view", argv, { SPEC[2] })
+  if not opts then return dir end
+  if not fs.size(dir .. "/" .. M.FILE) then
+    local ok, err = M.write(dir)
+    if not ok then say("view: %s", err) return EXIT.failed end
+  end
+  return open_now(dir .. "/" .. M.FILE) and EXIT.ok or EXIT.failed
 end
 
 return M

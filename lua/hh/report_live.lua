@@ -84,6 +84,14 @@ function Live:flush(final)
   fs.write_atomic(self.dir .. "/" .. M.FILE, live_page({ stamp = self.stamp, live = not final, jobs = self.data.jobs,
     summary = self.data.summary, generated_at = run.generated_at }))
   self.last = core.now()
+  if self.open and not self.opened then
+    -- hh run --open: the page, once it exists, in the user's browser.
+    self.opened = true
+    require("hh").spawn(function()
+      local ok, err = report.open(self.dir .. "/" .. report.FILE)
+      if not ok then require("hh.display").say("%s", err) end
+    end)
+  end
   self.writes = self.writes + 1
   self.seconds = self.seconds + (self.last - t0)
 end
