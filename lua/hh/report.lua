@@ -143,7 +143,7 @@ function M.data(dir)
     -- empty for a run from before they were recorded.
     axes = decode_or(axes, {}),
     run = { name = name or dir:match("([^/]+)/*$") or dir, id = run_id, recipe = recipe_label(recipe_path),
-            generated_at = os.date("!%Y-%m-%dT%H:%M:%SZ"), hh = core.versions().hh },
+            generated_at = os.date("!%Y-%m-%dT%H:%M:%SZ"), hh = core.versions().hh, live = false },
     summary = summary, jobs = jobs, votes = votes,
   }
   return data, warnings, failures
