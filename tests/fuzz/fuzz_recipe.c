@@ -1,11 +1,12 @@
 /* fuzz_recipe.c - libFuzzer harness for recipes: the bytes are a YAML
  * recipe file, checked the way `hh check` checks one (hh.commands.prepare:
  * hh.recipe_files, hh.recipe, hh.expand, so include/exclude expressions run
- * in hh.sandbox under hh's native limits), untrusted, in a Lua state built
- * as runtime/main.c builds it (limits_alloc, preload.c's libraries, the
- * loop). A bad recipe is a list of problems; an error raised out of the
- * check, a crash, a sanitizer report, a timeout or running out of memory is
- * a finding. A recipe found good must also make jobs hh can send (fuzz_check
+ * in hh.sandbox under hh's native limits), untrusted, beside a base it may
+ * extend (shared/studio-defaults.yaml), in a Lua state built as
+ * runtime/main.c builds it (limits_alloc, preload.c's libraries, the loop).
+ * A bad recipe is a list of problems; an error raised out of the check, a
+ * crash, a sanitizer report, a timeout or running out of memory is a
+ * finding. A recipe found good must also make jobs hh can send (fuzz_check
  * below). Lines of hh's Lua library run are fed to libFuzzer as extra
  * coverage, so it can steer by the Lua code as well as the C. */
 #include <curl/curl.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "limits.h"
@@ -26,7 +28,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static lua_State *L;
 static struct loop lp;
-static char dir[64], path[96];
+static char dir[512], path[560], shared[540], base[600];
+
+/* A base beside the recipe, for its extends: (recipes/shared/'s). */
+static const char studio_defaults[] =
+    "hh: 1\n"
+    "defaults: {mode: std, duration: 5, aspect_ratio: \"16:9\", sound: true, cfg_scale: 0.55}\n"
+    "vars:\n"
+    "  house_style: \"soft natural light, gentle camera movement\"\n"
+    "budget: 3000\n"
+    "rerun:\n"
+    "  - when: [failed, transient]\n"
+    "    max: 1\n";
 
 /* --- Lua line coverage ------------------------------------------------------ */
 
@@ -139,7 +152,18 @@ static int check_recipe(lua_State *L1)
 static void remove_dir(void)
 {
     unlink(path);
+    unlink(base);
+    rmdir(shared);
     rmdir(dir);
+}
+
+static void write_file(const char *name, const void *data, size_t size)
+{
+    FILE *f = fopen(name, "wb");
+    if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
+        perror(name);
+        abort();
+    }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -147,13 +171,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/hh-fuzz-recipe.XXXXXX", tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+    snprintf(dir, sizeof dir, "%s/hh-fuzz-recipe.XXXXXX", tmp && *tmp && strlen(tmp) < 400 ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
         perror("fuzz_recipe: mkdtemp");
         abort();
     }
     snprintf(path, sizeof path, "%s/recipe.yaml", dir);
+    snprintf(shared, sizeof shared, "%s/shared", dir);
+    snprintf(base, sizeof base, "%s/studio-defaults.yaml", shared);
     atexit(remove_dir);
+    if (mkdir(shared, 0700) != 0)
+        abort();
+    write_file(base, studio_defaults, sizeof studio_defaults - 1);
     unsetenv("HH_SETTINGS");
     unsetenv("HH_LUA_PATH");
     unsetenv("HH_TRACE");
@@ -182,11 +211,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
-        perror("fuzz_recipe: writing the recipe");
-        abort();
-    }
+    write_file(path, data, size);
     previous = 0;
     lua_sethook(L, line_hook, LUA_MASKLINE, 0);
     lua_pushcfunction(L, traceback);
