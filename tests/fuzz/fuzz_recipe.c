@@ -1,14 +1,16 @@
-/* fuzz_recipe.c - libFuzzer harness for recipes: the bytes are a YAML
- * recipe file, checked the way `hh check` checks one (hh.commands.prepare:
- * hh.recipe_files, hh.recipe, hh.expand, so include/exclude expressions run
- * in hh.sandbox under hh's native limits), untrusted, beside a base it may
- * extend (shared/studio-defaults.yaml), in a Lua state built as
- * runtime/main.c builds it (limits_alloc, preload.c's libraries, the loop).
- * A bad recipe is a list of problems; an error raised out of the check, a
- * crash, a sanitizer report, a timeout or running out of memory is a
- * finding. A recipe found good must also make jobs hh can send (fuzz_check
- * below). Lines of hh's Lua library run are fed to libFuzzer as extra
- * coverage, so it can steer by the Lua code as well as the C. */
+/* fuzz_recipe.c - libFuzzer harness for recipes: the bytes are a recipe
+ * file, YAML (Lua when they start with "--"), checked the way `hh check`
+ * checks one (hh.commands.prepare: hh.recipe_files, hh.recipe, hh.expand),
+ * untrusted, so include/exclude expressions and a Lua recipe's chunk run in
+ * hh.sandbox under hh's native limits (recipe_instructions set to 20,000,000
+ * as a user could, so a busy chunk stops in a second). The recipe sits
+ * beside a base it may extend (shared/studio-defaults.yaml), in a Lua state
+ * built as runtime/main.c builds it (limits_alloc, preload.c's libraries,
+ * the loop). A bad recipe is a list of problems; an error raised out of
+ * the check, a crash, a sanitizer report, a timeout or running out of
+ * memory is a finding. A recipe found good must also make jobs hh can send
+ * (fuzz_check below). Lines of hh's Lua library run are fed to libFuzzer as
+ * extra coverage, so it can steer by the Lua code as well as the C. */
 #include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -28,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static lua_State *L;
 static struct loop lp;
-static char dir[512], path[560], shared[540], base[600];
+static char dir[512], yaml_path[560], lua_path[560], shared[540], base[600];
+static const char *path;   /* this input's file: one of the two */
 
 /* A base beside the recipe, for its extends: (recipes/shared/'s). */
 static const char studio_defaults[] =
@@ -119,6 +122,11 @@ static int setup(lua_State *L1)
     lua_getglobal(L1, "require");
     lua_pushliteral(L1, "hh.commands");
     lua_call(L1, 1, 1);                                /* core commands */
+    lua_getfield(L1, -2, "configure");                /* core commands configure */
+    lua_createtable(L1, 0, 1);
+    lua_pushinteger(L1, 20000000);                     /* a busy chunk stops in a second, not in ten */
+    lua_setfield(L1, -2, "recipe_instructions");
+    lua_call(L1, 1, 0);
     lua_getfield(L1, -1, "prepare");
     lua_setfield(L1, LUA_REGISTRYINDEX, "fuzz.prepare");
     lua_getfield(L1, -1, "collect_again");
@@ -151,7 +159,8 @@ static int check_recipe(lua_State *L1)
 
 static void remove_dir(void)
 {
-    unlink(path);
+    unlink(yaml_path);
+    unlink(lua_path);
     unlink(base);
     rmdir(shared);
     rmdir(dir);
@@ -176,7 +185,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         perror("fuzz_recipe: mkdtemp");
         abort();
     }
-    snprintf(path, sizeof path, "%s/recipe.yaml", dir);
+    snprintf(yaml_path, sizeof yaml_path, "%s/recipe.yaml", dir);
+    snprintf(lua_path, sizeof lua_path, "%s/recipe.lua", dir);
     snprintf(shared, sizeof shared, "%s/shared", dir);
     snprintf(base, sizeof base, "%s/studio-defaults.yaml", shared);
     atexit(remove_dir);
@@ -211,6 +221,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    int lua = size >= 2 && data[0] == '-' && data[1] == '-';
+    path = lua ? lua_path : yaml_path;
+    unlink(lua ? yaml_path : lua_path);
     write_file(path, data, size);
     previous = 0;
     lua_sethook(L, line_hook, LUA_MASKLINE, 0);
