@@ -6,6 +6,7 @@
 -- loader's bounds (64 levels, 100,000 values, a table used N times counting
 -- N times, as an alias does), so a cycle or a table shared down forty
 -- levels is refused instead of being walked for ever by hh's own code.
+-- Also finds the numbers no request can carry (.nan, .inf) in either kind.
 
 local yaml = require("hh.yaml")
 
@@ -94,6 +95,28 @@ function M.copy(v, opts)
   local copy = walk(v, root, 1)
   if failure then return nil, failure.path, failure.why end
   return copy
+end
+
+-- M.nonfinite(t, problems) -> true when it added a problem for a number in
+-- t that is not finite (YAML's .nan and .inf, Lua's 0/0 and math.huge, a
+-- --set of 1e999): no request or identity can carry one.
+function M.nonfinite(t, problems)
+  local loc, seen, found = require("hh.loc"), {}, false
+  local function walk(x, path)
+    if seen[x] then return end
+    seen[x] = true
+    for k, v in next, x do
+      if type(v) == "number" and (v ~= v or v == math.huge or v == -math.huge) then
+        problems:add(math.type(k) and loc.item(x, k) or loc.key(x, k), item_path(path, k),
+          "must be a finite number, not .nan or .inf")
+        found = true
+      elseif type(v) == "table" then
+        walk(v, item_path(path, k))
+      end
+    end
+  end
+  walk(t, "")
+  return found
 end
 
 return M

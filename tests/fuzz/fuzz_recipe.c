@@ -91,6 +91,7 @@ static const char fuzz_check[] =
     "end\n"
     "if #problems > 0 then return end\n"
     "assert(r, 'a good recipe without a plan')\n"
+    "assert(require('hh.commands').check_line('recipe', r, jobs, min, worst))\n"
     "assert(math.type(min) and math.type(worst) and 0 <= min and min <= worst, 'bad costs')\n"
     "for i = 1, math.min(#jobs, 500) do\n"
     "  local job = jobs[i]\n"
