@@ -162,6 +162,13 @@ hh: dup.yaml: 1 problem; nothing was sent" "a row that repeats a grid cell"
 printf 'prompt: "{t}"\nsweep:\n  t: [a, b]\ninclude: "t == undefined_name"\n' > unk.yaml
 check_is unk.yaml "unk.yaml:4:10: include: unknown name 'undefined_name'
 hh: unk.yaml: 1 problem; nothing was sent" "an expression naming an unknown variable"
+printf 'prompt: "{job} at {cell}"\n' > self.yaml
+check_is self.yaml "self.yaml:1:9: prompt: unknown placeholder {job}
+hh: self.yaml: 1 problem; nothing was sent" "a placeholder is never 'did you mean' itself (job is reserved, not a template's)"
+printf 'multi_shots: true\nmulti_prompt: [{prompt: "a"}]\ncompare: {p: "{prompt}!"}\n' > self2.yaml
+check_is self2.yaml "self2.yaml:3:14: prompt: unknown placeholder {prompt}
+hh: self2.yaml: 1 problem; nothing was sent" "nor {prompt} where there is none"
+
 # Numbers no request can carry, and numbers too large for what they count:
 # problems with their place, never an error of hh's own (found by fuzzing).
 cat > nonfinite.yaml <<'Y'

@@ -54,12 +54,13 @@ local function distance(a, b)
 end
 
 -- "; did you mean 'x'?" for a misspelt name, or "". A short name must be
--- close (two edits turn "zzz" into "zip", which is no suggestion).
+-- close (two edits turn "zzz" into "zip", which is no suggestion), and the
+-- name itself is none ({job} is reserved, yet no template can use it).
 function M.suggest(name, known)
   local best, bestd
   for k in pairs(known) do
     local d = distance(name, k)
-    if d <= 2 and 2 * d <= #name and (not bestd or d < bestd or (d == bestd and k < best)) then
+    if d > 0 and d <= 2 and 2 * d <= #name and (not bestd or d < bestd or (d == bestd and k < best)) then
       best, bestd = k, d
     end
   end
