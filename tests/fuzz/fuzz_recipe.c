@@ -3,7 +3,8 @@
  * checks one (hh.commands.prepare: hh.recipe_files, hh.recipe, hh.expand),
  * untrusted, so include/exclude expressions and a Lua recipe's chunk run in
  * hh.sandbox under hh's native limits (recipe_instructions set to 20,000,000
- * as a user could, so a busy chunk stops in a second). The recipe sits
+ * as a user could, so a busy chunk stops in a second; plans are held to
+ * 50,000 cells and jobs instead of a million). The recipe sits
  * beside a base it may extend (shared/studio-defaults.yaml), in a Lua state
  * built as runtime/main.c builds it (limits_alloc, preload.c's libraries,
  * the loop). A bad recipe is a list of problems; an error raised out of
@@ -24,6 +25,11 @@
 #include "limits.h"
 #include "loop.h"
 #include "preload.h"
+
+/* The plan's limits (hh.expand's, a million cells and jobs) brought down:
+ * a plan of the largest size takes a minute under the sanitizers, which is
+ * its size, not a finding. */
+#define FUZZ_MAX_PLAN 50000
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -94,7 +100,8 @@ static const char fuzz_check[] =
     "assert(require('hh.commands').check_line('recipe', r, jobs, min, worst))\n"
     "local grid = 1.0\n"
     "for _, a in ipairs(r.axes) do grid = grid * #a.rows end\n"
-    "assert(grid <= 1e6 and #jobs <= 1e6, 'a good recipe of more than a million cells or jobs')\n"
+    "local expand = require('hh.expand')\n"
+    "assert(grid <= expand.MAX_CELLS and #jobs <= expand.MAX_JOBS, 'a good recipe past the limit of cells or jobs')\n"
     "assert(math.type(min) and math.type(worst) and 0 <= min and min <= worst, 'bad costs')\n"
     "for i = 1, math.min(#jobs, 500) do\n"
     "  local job = jobs[i]\n"
@@ -131,6 +138,14 @@ static int setup(lua_State *L1)
     lua_pushinteger(L1, 20000000);                     /* a busy chunk stops in a second, not in ten */
     lua_setfield(L1, -2, "recipe_instructions");
     lua_call(L1, 1, 0);
+    lua_getglobal(L1, "require");
+    lua_pushliteral(L1, "hh.expand");
+    lua_call(L1, 1, 1);                                /* core commands expand */
+    lua_pushinteger(L1, FUZZ_MAX_PLAN);
+    lua_setfield(L1, -2, "MAX_CELLS");
+    lua_pushinteger(L1, FUZZ_MAX_PLAN);
+    lua_setfield(L1, -2, "MAX_JOBS");
+    lua_pop(L1, 1);
     lua_getfield(L1, -1, "prepare");
     lua_setfield(L1, LUA_REGISTRYINDEX, "fuzz.prepare");
     lua_getfield(L1, -1, "collect_again");
