@@ -27,7 +27,8 @@ for h in "$@"; do
     [ -x "$bin" ] || { echo "fuzz: $h: no $bin (make fuzz-build)" >&2; failed=1; continue; }
     mkdir -p "$work/$h"
     rm -f "$work/$h"-crash-* "$work/$h"-timeout-* "$work/$h"-oom-* "$work/$h"-leak-* "$work/$h"-slow-unit-*
-    set -- -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss" -print_final_stats=1 \
+    # -close_fd_mask=1: what a recipe prints (stdout) stays out of the log.
+    set -- -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss" -print_final_stats=1 -close_fd_mask=1 \
         -artifact_prefix="$work/$h-"
     [ -f "$root/tests/fuzz/$h.dict" ] && set -- "$@" -dict="$root/tests/fuzz/$h.dict"
     "$bin" "$@" "$work/$h" "$seeds" > "$log" 2>&1
