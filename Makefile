@@ -23,7 +23,7 @@ HH_SRC = $(wildcard runtime/*.c)
 HH_OBJ = $(HH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 LUA_SRC = $(sort $(wildcard lua/hh/*.lua))
 
-.PHONY: all test check demo bench soak sanitize valgrind install clean deps
+.PHONY: all test check demo bench soak fuzz fuzz-build fuzz-harnesses sanitize valgrind install clean deps
 
 all: $(BUILD)/hh $(BUILD)/hh-sim
 
@@ -94,10 +94,35 @@ soak:
 	@$(MAKE) --no-print-directory all
 	HH_BUILD=$(abspath $(BUILD)) tools/soak.sh
 
+# libFuzzer harnesses (tests/fuzz/README.md): hh's objects without main.c,
+# built with clang under ASan and UBSan in their own directory, then each
+# harness run for FUZZ_SECONDS (60) over its seeds; a crash fails the target.
+FUZZ_BUILD = build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES = yaml canonical recipe
+FUZZ_SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ = $(filter-out $(BUILD)/runtime/main.o,$(HH_OBJ))
+
+fuzz:
+	@tools/ensure-deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(abspath $(FUZZ_BUILD)) $(FUZZ_HARNESSES)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SAN="$(FUZZ_SAN)" fuzz-harnesses
+
+fuzz-harnesses: $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_json.c tests/fuzz/fuzz_json.h $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(HH_CFLAGS) -iquote runtime -fsanitize=fuzzer -o $@ $< tests/fuzz/fuzz_json.c \
+		$(FUZZ_OBJ) $(HH_LIBS) $(LDFLAGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/hh $(DESTDIR)$(PREFIX)/bin/hh
 	install -m 755 $(BUILD)/hh-sim $(DESTDIR)$(PREFIX)/bin/hh-sim
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san $(FUZZ_BUILD)

@@ -1,20 +1,17 @@
 /* main.c - the hh program: sets up libcurl, a Lua state with the embedded
- * library, the loop and the native modules, then runs the command line in
- * Lua (hh.cli) under lua_pcall with a traceback handler. Nothing else. */
+ * library, the loop and the native modules (preload.c), then runs the
+ * command line in Lua (hh.cli) under lua_pcall with a traceback handler.
+ * Nothing else. */
 #include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bind.h"
-#include "embedded.h"
 #include "limits.h"
 #include "loop.h"
-
-int luaopen_cjson(lua_State *L);
+#include "preload.h"
 
 /* hh.cli reports its own errors in one line; one that escapes it is shown
  * with where it came from only under HH_TRACE. */
@@ -36,56 +33,6 @@ static int panic(lua_State *L)
 {
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, "hh: error: %s\n", msg ? msg : "unexpected Lua error");
-    return 0;
-}
-
-/* package.preload loader for an embedded module; with HH_LUA_PATH set, the
- * file of the same name under that directory is loaded instead. It runs
- * under require, itself inside main's lua_pcall, so its lua_call is protected. */
-static int load_embedded(lua_State *L)
-{
-    const struct embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));
-    const char *dir = getenv("HH_LUA_PATH");
-    int rc;
-    if (dir && *dir) {
-        const char *rel = m->chunkname + strlen("@lua/");
-        lua_pushfstring(L, "%s/%s", dir, rel);
-        rc = luaL_loadfilex(L, lua_tostring(L, -1), "t");
-        lua_remove(L, -2);
-    } else {
-        rc = luaL_loadbufferx(L, m->source, m->len, m->chunkname, "t");
-    }
-    if (rc != LUA_OK)
-        return lua_error(L);
-    lua_pushstring(L, m->name);
-    lua_call(L, 1, 1);
-    return 1;
-}
-
-static int install_modules(lua_State *L)
-{
-    struct loop *lp = lua_touserdata(L, 1);
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);   /* preload */
-    for (const struct embedded_module *m = embedded_modules; m->name; m++) {
-        lua_pushlightuserdata(L, (void *)m);
-        lua_pushcclosure(L, load_embedded, 1);
-        lua_setfield(L, -2, m->name);
-    }
-    lua_pushlightuserdata(L, lp);
-    lua_pushcclosure(L, luaopen_hh_core, 1);
-    lua_setfield(L, -2, "hh.core");
-    lua_pushlightuserdata(L, lp);
-    lua_pushcclosure(L, luaopen_hh_host, 1);
-    lua_setfield(L, -2, "hh.host");
-    lua_pushcfunction(L, luaopen_cjson);
-    lua_setfield(L, -2, "cjson");
-    lua_pushcfunction(L, luaopen_hh_yaml);
-    lua_setfield(L, -2, "hh.yaml");
-    lua_pushcfunction(L, luaopen_hh_fs);
-    lua_setfield(L, -2, "hh.fs");
-    lua_pushcfunction(L, luaopen_hh_sqlite);
-    lua_setfield(L, -2, "hh.sqlite");
     return 0;
 }
 
@@ -131,7 +78,7 @@ int main(int argc, char **argv)
     lua_gc(L, LUA_GCINC, 120, 300, 0);
     int status = 1, leave = 0;
     lua_pushcfunction(L, traceback);
-    lua_pushcfunction(L, install_modules);
+    lua_pushcfunction(L, preload_install);
     lua_pushlightuserdata(L, &lp);
     if (lua_pcall(L, 1, 0, 1) == LUA_OK) {
         lua_pushcfunction(L, run_cli);

@@ -162,4 +162,43 @@ hh: dup.yaml: 1 problem; nothing was sent" "a row that repeats a grid cell"
 printf 'prompt: "{t}"\nsweep:\n  t: [a, b]\ninclude: "t == undefined_name"\n' > unk.yaml
 check_is unk.yaml "unk.yaml:4:10: include: unknown name 'undefined_name'
 hh: unk.yaml: 1 problem; nothing was sent" "an expression naming an unknown variable"
+printf 'prompt: "{job} at {cell}"\n' > self.yaml
+check_is self.yaml "self.yaml:1:9: prompt: unknown placeholder {job}
+hh: self.yaml: 1 problem; nothing was sent" "a placeholder is never 'did you mean' itself (job is reserved, not a template's)"
+printf 'multi_shots: true\nmulti_prompt: [{prompt: "a"}]\ncompare: {p: "{prompt}!"}\n' > self2.yaml
+check_is self2.yaml "self2.yaml:3:14: prompt: unknown placeholder {prompt}
+hh: self2.yaml: 1 problem; nothing was sent" "nor {prompt} where there is none"
+
+# Numbers no request can carry, and numbers too large for what they count:
+# problems with their place, never an error of hh's own (found by fuzzing).
+cat > nonfinite.yaml <<'Y'
+prompt: "x {v}"
+cfg_scale: .nan
+budget: .inf
+deadline: .inf
+vars: {w: -.inf}
+extra: {motion: [1, .nan]}
+sweep:
+  v: [.nan, 1]
+  r: {from: 0, to: .inf, step: 1}
+Y
+check_is nonfinite.yaml "nonfinite.yaml:2:12: cfg_scale: must be a finite number, not .nan or .inf
+nonfinite.yaml:3:9: budget: must be a finite number, not .nan or .inf
+nonfinite.yaml:4:11: deadline: must be a finite number, not .nan or .inf
+nonfinite.yaml:5:11: vars.w: must be a finite number, not .nan or .inf
+nonfinite.yaml:6:21: extra.motion[1]: must be a finite number, not .nan or .inf
+nonfinite.yaml:8:7: sweep.v[0]: must be a finite number, not .nan or .inf
+nonfinite.yaml:9:20: sweep.r.to: must be a finite number, not .nan or .inf
+hh: nonfinite.yaml: 7 problems; nothing was sent" ".nan and .inf anywhere are refused with their place"
+printf 'recipe{prompt = "x", extra = {motion = 0/0}, seed = math.huge}\n' > nonfinite.lua
+check_is nonfinite.lua "nonfinite.lua:1: extra.motion: must be a finite number, not .nan or .inf
+nonfinite.lua:1: seed: must be a finite number, not .nan or .inf
+hh: nonfinite.lua: 2 problems; nothing was sent" "so are 0/0 and math.huge in a Lua recipe"
+run_hh check nonfinite.lua --set seed=1e999
+like "$ERR" "seed: must be a finite number, not .nan or .inf" "and a --set of 1e999"
+printf 'prompt: x\nbudget: 1e300\nsample: 1e300\nsweep:\n  v: {from: 0, to: 1, step: 1e-300}\n' > huge.yaml
+check_is huge.yaml "huge.yaml:2:9: budget: must be at most 1000000000000000 credits
+huge.yaml:3:9: sample: must be a whole number of cells, or {n: N, seed: S}
+huge.yaml:5:6: sweep.v: the range has 1e+300 values; at most 10000
+hh: huge.yaml: 3 problems; nothing was sent" "huge budgets, samples and ranges"
 done_testing

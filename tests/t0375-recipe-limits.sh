@@ -134,4 +134,15 @@ is "$RC" 0 "hh check of it is fine (after() does not run there)"
 lua_recipe early.lua 'files.write("x.txt", "x")'
 run_for 60 check early.lua
 like "$ERR" "early.lua:2: files.write: no run directory \(hh check and hh plan run no jobs; hh run has one\)" "files at check time say why there is no run directory"
+# 8. Size: a few lines of YAML cannot make hh hold more jobs than it can
+# (aliases repeat an axis for almost nothing; found by fuzzing).
+printf 'prompt: "x {a} {b}"\nsamples: 1000\ncompare: {p: "{prompt}", q: "{prompt}!"}\nsweep:\n  a: &x [%s]\n  b: *x\n' \
+    "$(seq -s, 0 99)" > many.yaml
+run_for 60 check many.yaml
+is "$ERR" "many.yaml:1:1: the recipe makes 20000000 jobs (10000 cells x 1000 samples x 2 variants); at most 1000000
+hh: many.yaml: 1 problem; nothing was sent" "cells x samples x variants past a million is refused before a job is made"
+{ printf 'prompt: x\nsweep:\n  a0: &x [%s]\n' "$(seq -s, 0 15)"; for i in $(seq 15); do printf '  a%d: *x\n' "$i"; done; } > wrap.yaml
+run_for 60 check wrap.yaml
+is "$ERR" "wrap.yaml:3:7: sweep: the grid has 1.84e+19 cells; at most 1000000
+hh: wrap.yaml: 1 problem; nothing was sent" "sixteen axes of sixteen values are 2^64 cells, not one"
 done_testing

@@ -1,5 +1,5 @@
-/* embed.c - build tool: turns lua/hh/*.lua into a C file of byte arrays so
- * the hh binary carries its Lua library. Module names follow the path
+/* embed.c - build tool: turns the Lua files of lua/hh into a C file of byte
+ * arrays so the hh binary carries its Lua library. Module names follow the path
  * (lua/hh/init.lua -> "hh", lua/hh/recipe.lua -> "hh.recipe"); chunk names
  * are "@lua/hh/recipe.lua" so tracebacks point at the source tree. */
 #include <stdio.h>

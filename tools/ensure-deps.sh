@@ -1,6 +1,6 @@
 #!/bin/sh
 # ensure-deps.sh - installs the Debian packages hh needs for a goal (build,
-# test, demo, bench, soak), saying what it installs; runs apt-get update once first.
+# test, demo, bench, soak, fuzz, valgrind), saying what it installs; runs apt-get update once first.
 # Where installing is impossible (not root, no apt-get) it names the packages
 # and exits non-zero. A package provided by an installed one counts as there
 # (a Node.js from elsewhere provides npm, and conflicts with Debian's).
@@ -10,12 +10,14 @@ goal=${1:-build}
 build="gcc make pkg-config liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libssl-dev"
 runtime="ffmpeg curl"
 browser="chromium nodejs npm" # tests/t0600: the report in headless Chromium, driven by playwright-core
+fuzz="clang libclang-rt-dev llvm" # libFuzzer and the sanitizers' runtimes (compiler-rt), llvm-symbolizer
 case "$goal" in
     build) want="$build" ;;
-    test) want="$build $runtime jq perl sqlite3 $browser" ;;
+    test) want="$build $runtime jq perl sqlite3 $browser $fuzz" ;;
     demo) want="$build $runtime" ;;
     bench) want="$build $runtime jq time" ;;
     soak) want="$build $runtime jq sqlite3" ;;
+    fuzz) want="$build $fuzz" ;;
     valgrind) want="$build $runtime jq perl sqlite3 valgrind" ;;
     *) echo "ensure-deps: unknown goal $goal" >&2; exit 2 ;;
 esac

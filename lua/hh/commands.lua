@@ -171,13 +171,18 @@ local function parse(spec_, name, argv)
   return opts, rest[1]
 end
 
+-- The line hh check prints for a recipe without problems.
+function M.check_line(path, r, jobs, min, worst)
+  return string.format("%s: ok: %s, %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
+    r.budget and string.format(" (budget %d)", math.floor(r.budget)) or "")
+end
+
 function M.check(argv)
   local opts, path = parse(CHECK, "check", argv)
   if not opts then return path end
   local r, jobs, min, worst = prepared(path, opts, false)
   if not r then return jobs end
-  display.print("%s: ok: %s, %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
-    r.budget and string.format(" (budget %d)", math.floor(r.budget)) or "")
+  display.print("%s", M.check_line(path, r, jobs, min, worst))
   return EXIT.ok
 end
 

@@ -81,7 +81,9 @@ local function run_after(r, jobs, per_job, jobs_after, ctx, width)
   local extra = 0
   local function run_more(list)
     local more = {}
-    for _, entry in ipairs(list) do
+    local data, where, why = require("hh.plain").copy(list, { root = "run" })
+    if not data then error(string.format("%s: %s", where, why), 2) end
+    for _, entry in ipairs(data) do
       extra = extra + 1
       local params = {}
       for k, v in pairs(r.extra) do params[k] = v end

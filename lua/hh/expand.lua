@@ -15,6 +15,13 @@ local FIELDS = recipe.FIELDS
 
 local M = {}
 
+-- A recipe's size: a plan holds every job in memory (about 1 KiB each).
+M.MAX_CELLS, M.MAX_JOBS = 1000000, 1000000
+
+local function count_text(n)
+  return math.tointeger(n) and string.format("%d", n) or string.format("%.3g", n)
+end
+
 -- A cell's id: a hash of its values' canonical JSON, 64 bits of it (with 40,
 -- a million-cell sweep would hold two cells with one id about half the time).
 local function cell_id(values)
@@ -103,12 +110,16 @@ function M.cells(r, problems)
   if #r.axes > 0 then
     local idx = {}
     for i = 1, #r.axes do idx[i] = 1 end
-    local total = 1
+    -- Counted as a float: sixteen axes of sixteen values are 2^64 cells,
+    -- which as an integer wraps to 0.
+    local total = 1.0
     for _, a in ipairs(r.axes) do total = total * #a.rows end
-    if total > 1000000 then
-      problems:add(r.axes[1].at, "sweep", string.format("the grid has %d cells; at most 1000000", total))
+    if total > M.MAX_CELLS then
+      problems:add(r.axes[1].at, "sweep", string.format("the grid has %s cells; at most %d", count_text(total),
+        M.MAX_CELLS))
       return cells
     end
+    total = math.tointeger(total)
     local axes, row = r.axes, {}
     local last, at = #axes, axes[#axes].at
     local build = cell_builder(axes)
@@ -199,6 +210,12 @@ function M.jobs(r, problems, opts)
   local with_ids = not (opts and opts.ids == false)
   local cells = M.cells(r, problems)
   local jobs, outputs = {}, {}
+  local count = #cells * r.samples * #r.variants
+  if count > M.MAX_JOBS then
+    problems:add(loc.of(r.raw), nil, string.format("the recipe makes %d jobs (%d cells x %d samples x %d variants); at most %d",
+      count, #cells, r.samples, #r.variants, M.MAX_JOBS))
+    return jobs
+  end
   local reported = {}
   local function problem(at, field, rule)
     local key = at .. "\0" .. field .. "\0" .. rule

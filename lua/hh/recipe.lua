@@ -11,6 +11,7 @@ local template = require("hh.template")
 local M = {}
 
 M.VERSION = 1
+M.MAX_BUDGET = 1000000000000000 -- credits are whole numbers: no budget above this is one
 
 -- API fields a recipe may set (top level, defaults, sweep axes, variants).
 M.FIELDS = {}
@@ -53,12 +54,13 @@ local function distance(a, b)
 end
 
 -- "; did you mean 'x'?" for a misspelt name, or "". A short name must be
--- close (two edits turn "zzz" into "zip", which is no suggestion).
+-- close (two edits turn "zzz" into "zip", which is no suggestion), and the
+-- name itself is none ({job} is reserved, yet no template can use it).
 function M.suggest(name, known)
   local best, bestd
   for k in pairs(known) do
     local d = distance(name, k)
-    if d <= 2 and 2 * d <= #name and (not bestd or d < bestd or (d == bestd and k < best)) then
+    if d > 0 and d <= 2 and 2 * d <= #name and (not bestd or d < bestd or (d == bestd and k < best)) then
       best, bestd = k, d
     end
   end
@@ -261,7 +263,8 @@ local function check(raw, problems, null, path)
       end
       local n = math.floor((to - from) / step + 1e-9) + 1
       if n > 10000 then
-        problems:add(at, field, string.format("the range has %d values; at most 10000", n))
+        problems:add(at, field, string.format("the range has %s values; at most 10000",
+          math.tointeger(n) or string.format("%.3g", n)))
         return nil
       end
       local out = {}
@@ -411,7 +414,7 @@ local function check(raw, problems, null, path)
   if raw.sample ~= nil then
     local s = raw.sample
     if type(s) == "number" then s = { n = s } end
-    if type(s) ~= "table" or type(s.n) ~= "number" or s.n < 1 or s.n ~= math.floor(s.n) then
+    if type(s) ~= "table" or type(s.n) ~= "number" or s.n < 1 or not math.tointeger(s.n) then
       problems:add(loc.key(raw, "sample"), "sample", "must be a whole number of cells, or {n: N, seed: S}")
     else
       if s.seed ~= nil and math.type(s.seed) ~= "integer" then
@@ -553,10 +556,12 @@ local function check(raw, problems, null, path)
     end
   end
 
-  if raw.budget ~= nil and (type(raw.budget) ~= "number" or raw.budget < 0) then
-    problems:add(loc.key(raw, "budget"), "budget", "must be a number of credits (0 or more)")
+  local budget_ok = type(raw.budget) == "number" and raw.budget >= 0 and raw.budget <= M.MAX_BUDGET
+  if raw.budget ~= nil and not budget_ok then
+    problems:add(loc.key(raw, "budget"), "budget", type(raw.budget) == "number" and raw.budget > M.MAX_BUDGET
+      and string.format("must be at most %d credits", M.MAX_BUDGET) or "must be a number of credits (0 or more)")
   end
-  r.budget = type(raw.budget) == "number" and raw.budget >= 0 and raw.budget or nil
+  r.budget = budget_ok and raw.budget or nil
   r.budget_at = loc.key(raw, "budget")
   r.qc = require("hh.qc").from_recipe(raw, problems)
   for _, rule in ipairs(r.reruns) do
@@ -601,6 +606,7 @@ function M.load(path, opts)
   if not raw then return nil, problems end
   local sets = require("hh.sets")
   local narrow = sets.apply(raw, opts.sets, problems)
+  if require("hh.plain").nonfinite(raw, problems) then return nil, problems end -- nothing below expects one
   local r = check(raw, problems, opts.yaml_null, path)
   if r and r.after then r.after_untrusted = not opts.trust end -- run under the recipe limits
   sets.narrow(r, narrow, problems)

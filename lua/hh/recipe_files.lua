@@ -95,6 +95,11 @@ local function parse(path, text, problems, opts)
       if type(res) == "table" then captured, line = res, nil
       else problems:add(path, nil, "a Lua recipe must call recipe{...} (or return its table)") return nil end
     end
+    -- From here on hh reads a copy that is only data: none of the recipe's
+    -- code (a metamethod) runs outside its limits.
+    local data, where, why = require("hh.plain").copy(captured, { functions = { after = true } })
+    if not data then problems:add(line and path .. ":" .. line or path, where, why) return nil end
+    captured = data
     loc.register_lua(captured, path, line)
     return captured, nil, opts.yaml_null
   end

@@ -89,7 +89,7 @@ function M.check(p)
     bad("aspect_ratio", 'must be one of "16:9", "9:16", "1:1"')
   end
   if p.sound ~= nil and type(p.sound) ~= "boolean" then bad("sound", "must be true or false") end
-  if p.cfg_scale ~= nil and (type(p.cfg_scale) ~= "number" or p.cfg_scale < 0 or p.cfg_scale > 1) then
+  if p.cfg_scale ~= nil and (type(p.cfg_scale) ~= "number" or not (p.cfg_scale >= 0 and p.cfg_scale <= 1)) then
     bad("cfg_scale", "must be a number from 0 to 1")
   end
   if p.image_urls ~= nil then

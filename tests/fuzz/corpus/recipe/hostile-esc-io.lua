@@ -1,0 +1,6 @@
+-- hostile: io
+-- exit: 2
+-- stderr: {FILE}:6: unknown global 'io'
+-- stderr: hh: {FILE}: 1 problem; nothing was sent
+recipe{prompt = "a fox", output = "fox.mp4"}
+io.open('/etc/passwd')

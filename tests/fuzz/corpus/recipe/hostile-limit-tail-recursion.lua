@@ -1,0 +1,8 @@
+-- hostile: endless tail calls
+-- env: HH_SETTINGS=recipe_instructions=20000000
+-- exit: 2
+-- stderr: {FILE}:7: ran for more than 20000000 instructions
+-- stderr: hh: {FILE}: 1 problem; nothing was sent
+recipe{prompt = "a fox", output = "fox.mp4"}
+local function f() return f() end
+f()
