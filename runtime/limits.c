@@ -58,9 +58,16 @@ size_t limits_used(void)
     return used;
 }
 
-/* Raises the session's stop at the line it interrupted. */
+/* Raises the session's stop at the line it interrupted: the recipe's line,
+ * not one of the library's own wrappers (string.rep, table.concat) it called. */
 static void raise_stop(lua_State *L, lua_Debug *ar)
 {
+    lua_Debug up;
+    for (int level = 0; lua_getstack(L, level, &up); level++)
+        if (lua_getinfo(L, "Sl", &up) && up.currentline > 0 && strncmp(up.short_src, "lua/hh/", 7) != 0) {
+            lua_pushfstring(L, "%s:%d: %s", up.short_src, up.currentline, session.stopped);
+            lua_error(L);
+        }
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
         lua_pushfstring(L, "%s:%d: %s", ar->short_src, ar->currentline, session.stopped);
     else

@@ -49,6 +49,10 @@ is "$(printf '%s' "$ERR" | head -n 1)" "gsub.lua: used more than 256 MiB of memo
 lua_recipe tables.lua 'local t = {}' 'for i = 1, 1e9 do t[i] = {i} end'
 run_for 60 check tables.lua
 is "$(printf '%s' "$ERR" | head -n 1)" "tables.lua: used more than 256 MiB of memory" "nor a growing table"
+lua_recipe reps.lua 'local t = {}' 'for i = 1, 1e9 do t[i] = string.rep("x", 1000) .. i end'
+run_for 60 check reps.lua
+is "$(printf '%s' "$ERR" | head -n 1)" "reps.lua:3: used more than 256 MiB of memory" \
+    "a stop inside the library's string.rep names the recipe's line, not the library's"
 lua_recipe find.lua 'string.find(string.rep("a", 60), string.rep("a-", 25) .. "b")'
 run_for 60 check find.lua
 is "$(printf '%s' "$ERR" | head -n 1)" "find.lua:2: string.find: the pattern has 25 repeated items: on a 60-byte subject it could backtrack for too long (simplify it, or shorten the subject)" "a backtracking pattern is refused before it runs"

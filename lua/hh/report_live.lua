@@ -23,6 +23,49 @@ M.SCRIPT = [[(function () {
   if (window.parent !== window) window.parent.postMessage({ hhLive: JSON.parse(d) }, '*');
 })();]]
 
+-- The report page's side, inside its script: while the run is alive it
+-- frames report-live.html again every few seconds, and merges what that
+-- posts (newer stamps only, from that frame only) through
+-- window.hhReport.reload, which keeps the view, its choices, the judge's
+-- pair and the votes. While videos play the merge waits for a pause.
+M.js = [==[
+  // --- live: while hh run runs, report-live.html brings new results
+  (function live() {
+    if (!DATA.run.live) return;
+    let frame = null, pending = null;
+    const note = h('span', { class: 'live', role: 'status' }, 'live: the run is going on');
+    const header = document.querySelector('header');
+    if (header) header.append(note);
+    function ask() {
+      if (frame) frame.remove();
+      frame = h('iframe', { src: 'report-live.html?t=' + Date.now(), hidden: true, title: 'live results',
+        'aria-hidden': 'true', tabindex: '-1' });
+      document.body.append(frame);
+    }
+    function apply() {
+      if (!pending) return;
+      if (player.playing) { note.textContent = 'live: new results, shown when playback pauses'; return; }
+      const d = pending;
+      pending = null;
+      window.hhReport.reload(d);
+      const done = d.jobs.filter((j) => j.state === 'done').length;
+      note.textContent = d.live ? 'live: ' + done + ' of ' + d.jobs.length + ' done' : 'the run is over';
+      note.dataset.stamp = String(d.stamp);
+      if (!d.live) clearInterval(timer);
+    }
+    window.addEventListener('message', (e) => {
+      if (!frame || e.source !== frame.contentWindow) return;
+      const d = e.data && e.data.hhLive;
+      if (!d || typeof d.stamp !== 'number' || !Array.isArray(d.jobs) || d.stamp <= (DATA.run.stamp || 0)) return;
+      if (pending && pending.stamp >= d.stamp) return;
+      pending = d;
+      apply();
+    });
+    const timer = setInterval(() => { apply(); ask(); }, 3000);
+    ask();
+  })();
+]==]
+
 function M.new(dir, journal, interval)
   return setmetatable({ dir = dir, journal = journal, interval = interval or M.INTERVAL, changed = {},
                         last = -math.huge, stamp = 0, writes = 0, seconds = 0 }, Live)
