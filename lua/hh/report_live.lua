@@ -3,8 +3,8 @@
 -- already open) as results arrive: no more often than every `interval`
 -- seconds, and only the jobs that changed since the last write are read
 -- again from the journal. report-live.html is a tiny page that posts its
--- data to the report that framed it; the report merges it without a reload,
--- so a judge keeps their place and votes.
+-- stamp to the report that framed it; the report reloads itself, keeping
+-- the reader's place (and the judge's votes, which live in the browser).
 
 local core = require("hh.core")
 local fs = require("hh.fs")
@@ -23,13 +23,30 @@ M.SCRIPT = [[(function () {
   if (window.parent !== window) window.parent.postMessage({ hhLive: JSON.parse(d) }, '*');
 })();]]
 
--- The report page's side, inside its script: while the run is alive it
--- frames report-live.html again every few seconds, and merges what that
--- posts (newer stamps only, from that frame only) through
--- window.hhReport.reload, which keeps the view, its choices, the judge's
--- pair and the votes. While videos play the merge waits for a pause.
+-- The report page's side, inside its script (before its first view is
+-- drawn): while the run is alive it frames report-live.html again every few
+-- seconds; when that posts a newer stamp (from that frame only), the page
+-- reloads itself — report.html was rewritten first — keeping the view, the
+-- grid's choices, the judge's pair and the scroll position in
+-- sessionStorage; votes are in localStorage already. While videos play the
+-- reload waits for a pause.
 M.js = [==[
-  // --- live: while hh run runs, report-live.html brings new results
+  // --- live: while hh run runs, report-live.html says when there is more
+  const LIVE_STATE = 'hh-report:' + (DATA.run.id || DATA.run.name) + ':live-state';
+  const liveSaved = (function () {
+    try {
+      const s = window.sessionStorage.getItem(LIVE_STATE);
+      window.sessionStorage.removeItem(LIVE_STATE);
+      return s ? JSON.parse(s) : null;
+    } catch (e) { return null; }
+  })();
+  if (liveSaved && liveSaved.grid && typeof liveSaved.grid === 'object') {
+    for (const k of Object.keys(grid)) if (k in liveSaved.grid && k !== 'typing') grid[k] = liveSaved.grid[k];
+  }
+  if (liveSaved && liveSaved.pair && typeof liveSaved.pair.cell === 'string') {
+    const p = liveSaved.pair;
+    if (slots.has(slotKey(p.cell, p.left, p.sample)) && slots.has(slotKey(p.cell, p.right, p.sample))) current = p;
+  }
   (function live() {
     if (!DATA.run.live) return;
     let frame = null, pending = null;
@@ -45,25 +62,28 @@ M.js = [==[
     function apply() {
       if (!pending) return;
       if (player.playing) { note.textContent = 'live: new results, shown when playback pauses'; return; }
-      const d = pending;
+      try {
+        window.sessionStorage.setItem(LIVE_STATE, JSON.stringify({ grid: grid, pair: current,
+          x: window.scrollX, y: window.scrollY }));
+      } catch (e) { /* no sessionStorage: the page reloads at its defaults */ }
       pending = null;
-      window.hhReport.reload(d);
-      const done = d.jobs.filter((j) => j.state === 'done').length;
-      note.textContent = d.live ? 'live: ' + done + ' of ' + d.jobs.length + ' done' : 'the run is over';
-      note.dataset.stamp = String(d.stamp);
-      if (!d.live) clearInterval(timer);
+      location.reload();
     }
     window.addEventListener('message', (e) => {
       if (!frame || e.source !== frame.contentWindow) return;
       const d = e.data && e.data.hhLive;
-      if (!d || typeof d.stamp !== 'number' || !Array.isArray(d.jobs) || d.stamp <= (DATA.run.stamp || 0)) return;
-      if (pending && pending.stamp >= d.stamp) return;
+      if (!d || typeof d.stamp !== 'number' || d.stamp <= (DATA.run.stamp || 0)) return;
       pending = d;
       apply();
     });
-    const timer = setInterval(() => { apply(); ask(); }, 3000);
+    setInterval(() => { apply(); ask(); }, 3000);
     ask();
   })();
+]==]
+
+-- After the first view is drawn: back where the reader was.
+M.js_after = [==[
+  if (liveSaved && typeof liveSaved.y === 'number') window.scrollTo(liveSaved.x || 0, liveSaved.y);
 ]==]
 
 function M.new(dir, journal, interval)
@@ -124,8 +144,10 @@ function Live:flush(final)
   run.live, run.stamp = not final, self.stamp
   run.generated_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
   fs.write_atomic(self.dir .. "/" .. report.FILE, report.render(self.data, self.failures))
-  fs.write_atomic(self.dir .. "/" .. M.FILE, live_page({ stamp = self.stamp, live = not final, jobs = self.data.jobs,
-    summary = self.data.summary, generated_at = run.generated_at }))
+  local done = 0
+  for _, job in ipairs(self.data.jobs) do if job.state == "done" then done = done + 1 end end
+  fs.write_atomic(self.dir .. "/" .. M.FILE, live_page({ stamp = self.stamp, live = not final, jobs = #self.data.jobs,
+    done = done, generated_at = run.generated_at }))
   self.last = core.now()
   if self.open and not self.opened then
     -- hh run --open: the page, once it exists, in the user's browser.
