@@ -396,8 +396,12 @@ M.js = [==[
     }
     if (job.state === 'done' && job.file) fig.append(video(job, opts.blind));
     else {
-      fig.append(h('div', { class: 'novideo' }, [h('b', {}, outcome(job)), h('br'),
-        h('span', { class: 'why' }, job.error || STATE_HINT[job.state] || (job.state === 'done' ? 'no file' : ''))]));
+      const what = outcome(job);
+      // The reason, without what the headline says already.
+      const err = job.error || '';
+      const why = err.toLowerCase().startsWith(what.toLowerCase() + ':') ? err.slice(what.length + 1).trim() : err;
+      fig.append(h('div', { class: 'novideo', title: job.error || null }, [h('b', {}, what), h('br'),
+        h('span', { class: 'why' }, why || STATE_HINT[job.state] || (job.state === 'done' ? 'no file' : ''))]));
     }
     if (opts.blind) return fig;
     const b = badge(job);

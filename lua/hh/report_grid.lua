@@ -96,7 +96,7 @@ M.js = [==[
   // Variants across and the first recipe axis down for an A/B run; else the
   // first two recipe axes (a lone rows block goes down, a lone sweep axis
   // across). When that pair leaves most places empty, the pair that leaves
-  // fewest (the earlier in that order on a tie).
+  // fewest (on a tie, the one with fewer pages, then the earlier in order).
   function defaultAxes() {
     const V = axis('variant'), S = axis('sample');
     const rec = recipeAxes.filter((a) => a.values.length > 1);
@@ -112,7 +112,7 @@ M.js = [==[
       for (let i = 0; i < order.length; i++) {
         for (let j = i + 1; j < order.length; j++) {
           const e = emptiness(order[i], order[j]);
-          if (e.empty < best.empty) { best = e; pair = [order[i], order[j]]; }
+          if (e.empty < best.empty || (e.empty === best.empty && e.pages < best.pages)) { best = e; pair = [order[i], order[j]]; }
         }
       }
     }
