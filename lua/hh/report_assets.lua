@@ -16,7 +16,7 @@ M.css = [==[
     --bad: #ff9a90; --good: #7fd492; --on-bad: #16181b; --on-muted: #16181b; --video: #000; --diff: #4a3d07;
     --mark: #806500; --on-mark: #fff; --shade: rgba(0, 0, 0, .7); }
 }
-@media (max-width: 600px) { :root { --cell-min: 130px; } main { padding: 0 .5em 2em; } }
+@media (max-width: 600px) { :root { --cell-min: 130px; } main { padding: 0 .5em 2em; } .cell .novideo { font-size: .85em; } }
 body { margin: 0; background: var(--bg); color: var(--fg); }
 header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .3em 2em; padding: .6em 1em; border-bottom: 1px solid var(--line); }
 h1 { font-size: 1.3em; margin: 0; }
@@ -50,7 +50,7 @@ button { font: inherit; padding: .2em .8em; }
 .gridbox .shade.left { left: 0; background: linear-gradient(to right, var(--shade), transparent); }
 .gridbox .shade.right { right: 0; background: linear-gradient(to left, var(--shade), transparent); }
 .gridbox.more-left .shade.left, .gridbox.more-right .shade.right { opacity: 1; }
-.gridbox .scrollhint { margin: .2em 0; }
+.scrollhint { margin: .2em 0; }
 .grid { display: grid; gap: 8px; align-items: start; }
 .grid .head { font-weight: bold; padding: .2em; max-width: 14em; overflow-wrap: break-word; }
 .grid .rowhead, .grid .corner { position: sticky; left: 0; z-index: 1; background: var(--bg); }

@@ -276,8 +276,9 @@ M.js = [==[
     const present = (A, by) => A.values.filter((v) => (filtering() ? by.has(v) : page.some((e) => A.of(e.job) === v)));
     const xs = orderLines(present(X, byX), byX, key), ys = orderLines(present(Y, byY), byY, key);
     if (key) {
+      const unvoted = sort.id === 'rank' && !allVotes().length ? ' (no votes yet: every variant scores 0)' : '';
       body.append(h('p', { class: 'note sorted' }, 'Columns and rows ordered by ' + (sort.id === 'rank' ? 'the rank of their variants'
-        : textual(sort) ? sort.label + ' (the first of their jobs)' : 'the mean ' + sort.label + ' of their jobs') + order + '.'));
+        : textual(sort) ? sort.label + ' (the first of their jobs)' : 'the mean ' + sort.label + ' of their jobs') + order + unvoted + '.'));
     }
     if (!xs.length || !ys.length) {
       const elsewhere = matching.length;
@@ -306,11 +307,11 @@ M.js = [==[
     !entries.every((e) => missing(paramOf(e.job, sort.id.slice(6))) || typeof paramOf(e.job, sort.id.slice(6)) === 'number');
 
   // A grid wider than the page scrolls sideways: the row names stay put, a
-  // shade on an edge and a line under it say there is more.
+  // line above it and a shade on an edge say there is more.
   function scroller(table) {
     const pane = h('div', { class: 'gridscroll', tabindex: 0, 'aria-label': 'grid' }, table);
     const hint = h('p', { class: 'note scrollhint', hidden: true }, 'More columns: scroll sideways \u2192');
-    const box = h('div', { class: 'gridbox' }, [pane, h('div', { class: 'shade left' }), h('div', { class: 'shade right' }), hint]);
+    const box = h('div', { class: 'gridbox' }, [pane, h('div', { class: 'shade left' }), h('div', { class: 'shade right' })]);
     const update = () => {
       const more = pane.scrollWidth - pane.clientWidth > 1;
       box.classList.toggle('more-left', more && pane.scrollLeft > 1);
@@ -322,7 +323,7 @@ M.js = [==[
     scroller.pane = pane;
     scroller.update = update;
     resized.observe(pane);
-    return box;
+    return h('div', {}, [hint, box]);
   }
   const resized = new ResizeObserver(() => { if (scroller.update) scroller.update(); });
 

@@ -358,7 +358,7 @@ async function main() {
   await page.evaluate(() => { location.hash = '#ab'; });
   await page.waitForSelector('#ab figure.cell');
   if (SHOTS) {
-    await page.evaluate(() => { location.hash = '#grid'; });
+    await page.evaluate(() => { location.hash = '#grid'; window.scrollTo(0, 0); });
     await until(page, () => [...document.querySelectorAll('#grid video')].every((v) => v.dataset.visible !== '1' || v.readyState >= 1));
     await page.screenshot({ path: path.join(SHOTS, 'report-dark.png') });
   }
