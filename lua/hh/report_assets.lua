@@ -1,8 +1,10 @@
 -- hh.report_assets: the style sheet and script that hh.report inlines into
--- report.html. Plain CSS and JavaScript, no libraries, no build step; the
--- script reads the run from <script id="hh-data">, builds every element with
--- textContent (never innerHTML), and keeps votes in localStorage. Exposes
--- window.hhReport for the browser tests.
+-- report.html. Plain CSS (every colour a variable, light and dark) and
+-- JavaScript, no libraries, no build step; the script reads the run from
+-- <script id="hh-data">, builds every element with textContent (never
+-- innerHTML), and keeps votes in localStorage. The grid's part is
+-- hh.report_grid, judging's hh.report_judge, both inlined into this script.
+-- Exposes window.hhReport for the browser tests.
 
 local M = {}
 

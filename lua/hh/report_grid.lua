@@ -37,12 +37,12 @@ M.js = [==[
       const of = members.length === 1 ? (job) => valueKey(job.cell_values[members[0]])
         : (job) => members.map((m) => valueKey(job.cell_values[m])).join(SEP);
       // The grid's values: the first `count` met in job order (rows follow the grid).
-      const grid = new Set();
+      const onGrid = new Set();
       for (const e of entries) {
-        if (a.count && grid.size >= a.count) break;
-        if (members.every((m) => m in e.job.cell_values)) grid.add(of(e.job));
+        if (a.count && onGrid.size >= a.count) break;
+        if (members.every((m) => m in e.job.cell_values)) onGrid.add(of(e.job));
       }
-      add({ name: a.name, kind: 'recipe', members: members, of: of, grid: grid,
+      add({ name: a.name, kind: 'recipe', members: members, of: of, grid: onGrid,
         label: members.length === 1 && members[0] === a.name ? a.name : a.name + ' (' + members.join(', ') + ')',
         valueLabel: members.length > 1 ? tupleLabel : null });
     }
@@ -121,8 +121,6 @@ M.js = [==[
   [grid.x, grid.y] = defaultAxes();
 
   // --- filters and sorts
-  const searchText = (job) => Object.keys(job.params || {}).filter((k) => /prompt/.test(k))
-    .map((k) => (typeof job.params[k] === 'string' ? job.params[k] : JSON.stringify(job.params[k]))).join('\n').toLowerCase();
   const filtering = () => !!(grid.state || grid.flaggedOnly || grid.text.trim());
   function matches(e) {
     const job = e.job;
@@ -130,7 +128,7 @@ M.js = [==[
     if (grid.flaggedOnly && !flaggedOf(job)) return false;
     const words = grid.text.toLowerCase().split(/\s+/).filter(Boolean);
     if (words.length) {
-      const t = searchText(job);
+      const t = promptOf(job).toLowerCase();
       if (!words.every((w) => t.includes(w))) return false;
     }
     return true;
@@ -206,9 +204,18 @@ M.js = [==[
     const layoutBar = h('div', { class: 'bar axes', hidden: grid.layout === 'list' }, [
       select('columns', axisOptions, grid.x, setAxis('x', 'y')),
       select('rows', axisOptions, grid.y, setAxis('y', 'x'))]);
+    // A page axis lists its values in the sort's order too (the variants
+    // best first when sorted by rank).
+    const key = sortKey(), matching = entries.filter(matches);
     for (const a of pageAxes) {
-      layoutBar.append(select(a.label, a.values.map((v) => ({ value: v, label: a.valueLabel(v) })), grid.page[a.name],
-        (v) => { grid.page[a.name] = v; renderGrid(a); }));
+      const groups = new Map();
+      for (const e of matching) {
+        const v = a.of(e.job);
+        if (!groups.has(v)) groups.set(v, []);
+        groups.get(v).push(e);
+      }
+      layoutBar.append(select(a.label, orderLines(a.values, groups, key).map((v) => ({ value: v, label: a.valueLabel(v) })),
+        grid.page[a.name], (v) => { grid.page[a.name] = v; renderGrid(a); }));
     }
     const pages = new Set(entries.map((e) => pageKey(e.job, pageAxes))).size;
     layoutBar.append(h('span', { class: 'note' }, pages > 1 ? pages + ' pages' : 'one page'));

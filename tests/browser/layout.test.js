@@ -214,6 +214,11 @@ async function main() {
   await gridSelect(page, 'order', 'asc');
   g = await layout(page);
   ok(same(g.cols, ['film', 'plain']), 'lowest first puts it last', g.cols);
+  await gridSelect(page, 'order', 'desc');
+  await gridSelect(page, 'columns', 'time');
+  await gridSelect(page, 'rows', 'sample');
+  const pagesInOrder = await page.$eval('#grid select[aria-label="variant"]', (s) => [...s.options].map((o) => o.value));
+  ok(same(pagesInOrder, ['plain', 'film']), 'with the variants as pages, their dropdown lists them best first', pagesInOrder);
   await page.evaluate(() => localStorage.clear());
 
   // --- a recipe of rows only: variants across, its rows down
