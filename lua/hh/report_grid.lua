@@ -229,7 +229,11 @@ M.js = [==[
     const nflagged = entries.filter((e) => flaggedOf(e.job)).length;
     const search = h('input', { type: 'search', class: 'search', value: grid.text, placeholder: 'text in the prompt',
       'aria-label': 'search prompts', size: 18 });
-    search.addEventListener('input', () => { grid.text = search.value; renderBody(); });
+    // Re-laid a moment after the last key, not at every key of a word.
+    search.addEventListener('input', () => {
+      clearTimeout(grid.typing);
+      grid.typing = setTimeout(() => { grid.text = search.value; renderBody(); }, 150);
+    });
     const sort = sortOf(grid.sort);
     const words = textual(sort);
     const filterBar = h('div', { class: 'bar filters' }, [
@@ -253,6 +257,7 @@ M.js = [==[
   function renderBody() {
     const body = $('#grid .body');
     body.replaceChildren();
+    body.dataset.find = grid.text;
     const key = sortKey();
     const sort = sortOf(grid.sort);
     const order = !key ? '' : textual(sort) ? (grid.desc ? ', Z to A' : ', A to Z') : (grid.desc ? ', highest first' : ', lowest first');

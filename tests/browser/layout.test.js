@@ -245,6 +245,11 @@ async function main() {
   const count = (pred) => jobs.filter(pred).length;
   const shownJobs = async () => (await layout(page)).figures.map((j) => byJob[j]);
   const matchNote = () => page.$eval('#grid .matches', (n) => n.textContent);
+  // Typing re-lays the grid a moment after the last key.
+  const find = async (text) => {
+    await page.fill('#grid input.search', text);
+    await until(page, (t) => document.querySelector('#grid .body').dataset.find === t, text);
+  };
   await gridSelect(page, 'show', 'failed');
   let shown = await shownJobs();
   ok(shown.length === count((j) => j.state === 'failed') && shown.every((j) => j.state === 'failed') &&
@@ -257,19 +262,19 @@ async function main() {
   shown = await shownJobs();
   ok(shown.length === count((j) => j.qc && j.qc.flagged) && shown.every((j) => j.qc.flagged), 'flagged only, in the filter bar', shown.length);
   await page.click('#grid input.flagged-only');
-  await page.fill('#grid input.search', 'owl');
+  await find('owl');
   g = await layout(page);
   ok(same(g.cols, ['owl']) && g.figures.length === 3 && g.figures.every((j) => byJob[j].params.prompt.includes('owl')),
     'a search for "owl" leaves the owl\'s column', g);
-  await page.fill('#grid input.search', 'MEADOW owl');
+  await find('MEADOW owl');
   g = await layout(page);
   const focused = await page.evaluate(() => document.activeElement.classList.contains('search'));
   ok(g.figures.length === 1 && byJob[g.figures[0]].params.prompt === 'a owl in a meadow, soft light' && focused,
     'every word must be in the prompt, in any case; typing keeps the focus in the box', { g, focused });
-  await page.fill('#grid input.search', 'zebra');
+  await find('zebra');
   const none = await page.$eval('#grid .nothing', (n) => n.textContent);
   ok(/No job matches/.test(none), 'a search that finds nothing says so', none);
-  await page.fill('#grid input.search', '');
+  await find('');
   ok((await layout(page)).figures.length === 12, 'and emptied, every cell is back');
 
   // Sorts: the grid's columns and rows by the mean of their jobs, a list by job.
