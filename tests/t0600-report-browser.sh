@@ -7,7 +7,11 @@
 # ranking, exported votes imported with hh votes import into a regenerated
 # report; a run of refused jobs and reruns shows their reasons; posters,
 # filmstrips, badges and the flagged filter of a run with black clips
-# (tests/browser/checks.test.js). HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
+# (tests/browser/checks.test.js); the axes the grid opens on for
+# recipes/sweep.yaml, recipes/ab.yaml and a rows-only recipe, prompts and
+# their differences, the readout, dark mode, a 390 px wide screen, filters
+# and sorts (tests/browser/layout.test.js). HH_SCREENSHOTS=DIR saves the
+# pictures of docs/report.md there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 
@@ -94,6 +98,47 @@ run_hh run qc.yaml --out qcrun -q
 is "$(jq -s 'map(select(.qc.flags == ["black"])) | length > 0' qcrun/manifest.jsonl)" true "a run with black clips, flagged"
 stop_sim
 
+# The layout (tests/browser/layout.test.js): recipes/sweep.yaml and
+# recipes/ab.yaml as written, a rows-only recipe, and a run of done, failed,
+# unknown and black clips for the filters and sorts.
+start_sim --time-scale 0.002 --palette 4
+hh_env
+cp "$ROOT/recipes/sweep.yaml" "$ROOT/recipes/ab.yaml" .
+run_hh run sweep.yaml --out sweep -q
+is "$RC:$(jq -s 'length' sweep/manifest.jsonl)" "0:8" "recipes/sweep.yaml runs: 7 cells of the grid and one row"
+run_hh run ab.yaml --out ab -q
+is "$RC:$(jq -s 'length' ab/manifest.jsonl)" "0:8" "recipes/ab.yaml runs: 2 cells, 2 variants, 2 samples"
+cat > rows-only.yaml <<'Y'
+name: rows-only
+prompt: "a {thing} in {style} style"
+rows:
+  - {thing: cup, style: noir}
+  - {thing: bowl, style: pastel}
+  - {thing: vase, style: noir}
+compare:
+  plain: "{prompt}"
+  bold: "{prompt}, bold colours"
+output: "{thing}-{variant}.mp4"
+Y
+run_hh run rows-only.yaml --out rows -q
+is "$RC" 0 "a recipe of rows only runs"
+stop_sim
+start_sim --time-scale 0.002 --palette 4 --seed 4 --fault task-policy=0.2 --fault submit-malformed=0.15 --fault clip-black=0.3
+hh_env
+cat > mixed.yaml <<'Y'
+name: mixed-states
+prompt: "a {animal} in a {place}, {light} light"
+sweep:
+  animal: [fox, owl, hare, deer]
+  place: [forest, meadow, snowfield]
+  light: [soft]
+output: "{animal}-{place}.mp4"
+Y
+run_hh run mixed.yaml --out mixed -q
+is "$(jq -s '[(map(.state) | unique), (map(select(.qc.flagged)) | length > 0)]' -c mixed/manifest.jsonl)" \
+    '[["done","failed","unknown"],true]' "a run with done, failed, unknown and flagged jobs"
+stop_sim
+
 # browser SCRIPT: runs a test script, its "ok - ..." lines as TAP.
 browser() {
     node "$BROWSER_DIR/$1" > "$SCRATCH/browser.out" 2> "$SCRATCH/browser.err"
@@ -110,6 +155,8 @@ browser() {
 }
 
 export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun HH_CHROMIUM=$CHROMIUM
+export SWEEP_DIR=$SCRATCH/sweep AB_DIR=$SCRATCH/ab ROWS_DIR=$SCRATCH/rows MIXED_DIR=$SCRATCH/mixed
 browser report.test.js
 browser checks.test.js
+browser layout.test.js
 done_testing

@@ -1,50 +1,79 @@
 -- hh.report_assets: the style sheet and script that hh.report inlines into
--- report.html. Plain CSS and JavaScript, no libraries, no build step; the
--- script reads the run from <script id="hh-data">, builds every element with
--- textContent (never innerHTML), and keeps votes in localStorage. Exposes
--- window.hhReport for the browser tests.
+-- report.html. Plain CSS (every colour a variable, light and dark) and
+-- JavaScript, no libraries, no build step; the script reads the run from
+-- <script id="hh-data">, builds every element with textContent (never
+-- innerHTML), and keeps votes in localStorage. The grid's part is
+-- hh.report_grid, judging's hh.report_judge, both inlined into this script.
+-- Exposes window.hhReport for the browser tests.
 
 local M = {}
 
 M.css = [==[
-:root { --fg: #1d1f21; --muted: #6b7075; --line: #d8dadc; --bg: #fff; --panel: #f4f5f6;
-  --accent: #2a62c9; --bad: #b3261e; --good: #1e7b34; font: 14px/1.4 system-ui, sans-serif; color: var(--fg); }
-body { margin: 0; background: var(--bg); }
-header { display: flex; align-items: baseline; gap: 2em; padding: .6em 1em; border-bottom: 1px solid var(--line); }
+:root { color-scheme: light dark; font: 14px/1.4 system-ui, sans-serif; color: var(--fg);
+  --fg: #1d1f21; --muted: #5c6166; --line: #d8dadc; --bg: #fff; --panel: #f1f2f4; --accent: #1f56b8;
+  --bad: #b3261e; --good: #1b6e2f; --on-bad: #fff; --on-muted: #fff; --video: #111; --diff: #fff0b3;
+  --mark: #ffd95e; --on-mark: #1d1f21; --shade: rgba(0, 0, 0, .28); --cell-min: 200px; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e3e5e8; --muted: #a4abb3; --line: #3b4046; --bg: #16181b; --panel: #23272c; --accent: #8cb4ff;
+    --bad: #ff9a90; --good: #7fd492; --on-bad: #16181b; --on-muted: #16181b; --video: #000; --diff: #4a3d07;
+    --mark: #806500; --on-mark: #fff; --shade: rgba(0, 0, 0, .7); }
+}
+@media (max-width: 600px) { :root { --cell-min: 130px; } main { padding: 0 .5em 2em; } .cell .novideo { font-size: .85em; } }
+body { margin: 0; background: var(--bg); color: var(--fg); }
+header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .3em 2em; padding: .6em 1em; border-bottom: 1px solid var(--line); }
 h1 { font-size: 1.3em; margin: 0; }
 h1 small, #facts small { color: var(--muted); font-weight: normal; }
 h2 { font-size: 1.1em; }
-nav a { margin-right: 1em; color: var(--accent); text-decoration: none; }
+a { color: var(--accent); }
+nav a { margin-right: 1em; text-decoration: none; }
 nav a.current { font-weight: bold; border-bottom: 2px solid var(--accent); }
 main { padding: 0 1em 2em; }
 footer { color: var(--muted); font-size: .85em; padding: 1em; }
-#facts { display: flex; flex-wrap: wrap; gap: .2em 1.5em; margin: .6em 0; }
-#facts dt { color: var(--muted); }
-#facts dd { margin: 0 0 0 -1.2em; }
-.state { padding: 0 .4em; border-radius: 3px; background: var(--panel); }
+#facts { margin: .6em 0; overflow-wrap: anywhere; }
+#facts dt, #facts dd { display: inline; margin: 0; }
+#facts dt { color: var(--muted); margin-right: .3em; }
+#facts dd { margin-right: 1.5em; }
+.state { padding: 0 .4em; border-radius: 3px; background: var(--panel); white-space: nowrap; }
 .state.done { color: var(--good); }
 .state.failed, .state.unknown { color: var(--bad); }
 table { border-collapse: collapse; }
 th, td { text-align: left; padding: .25em .6em; border-bottom: 1px solid var(--line); vertical-align: top; }
 .bar { display: flex; flex-wrap: wrap; align-items: center; gap: .5em 1em; margin: .6em 0;
   padding: .5em; background: var(--panel); border-radius: 4px; }
-.bar label { white-space: nowrap; }
-.transport input[type=range] { width: 18em; }
+.bar[hidden] { display: none; }
+.bar label { overflow-wrap: anywhere; }
+select, input { max-width: 100%; }
+.transport input[type=range] { width: 18em; max-width: 100%; }
 .transport .time { font-variant-numeric: tabular-nums; min-width: 7em; }
 button { font: inherit; padding: .2em .8em; }
-.grid { display: grid; gap: 8px; align-items: start; overflow-x: auto; }
-.grid .head { font-weight: bold; padding: .2em; }
-.grid .rowhead { align-self: center; }
-.cell { margin: 0; min-width: 0; }
-.cell video, .cell .novideo { width: 100%; aspect-ratio: 16 / 9; background: #111; display: block; border-radius: 3px; }
+.gridbox { position: relative; }
+.gridscroll { overflow-x: auto; scrollbar-width: thin; padding-bottom: 4px; }
+.gridbox .shade { position: absolute; top: 0; bottom: 0; width: 18px; pointer-events: none; opacity: 0; transition: opacity .2s; z-index: 2; }
+.gridbox .shade.left { left: 0; background: linear-gradient(to right, var(--shade), transparent); }
+.gridbox .shade.right { right: 0; background: linear-gradient(to left, var(--shade), transparent); }
+.gridbox.more-left .shade.left, .gridbox.more-right .shade.right { opacity: 1; }
+.scrollhint { margin: .2em 0; }
+.grid { display: grid; gap: 8px; align-items: start; }
+.grid .head { font-weight: bold; padding: .2em; max-width: 14em; overflow-wrap: break-word; }
+.grid .rowhead, .grid .corner { position: sticky; left: 0; z-index: 1; background: var(--bg); }
+.grid .rowhead { align-self: stretch; display: flex; align-items: center; }
+@media (max-width: 600px) { .grid .head { max-width: 7em; } }
+.list { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(260px, 100%), 1fr)); gap: 12px; }
+.cell { margin: 0; min-width: 0; position: relative; }
+.cell video, .cell .novideo { width: 100%; aspect-ratio: 16 / 9; background: var(--video); display: block; border-radius: 3px; }
 .cell video.sound { outline: 3px solid var(--accent); }
 .cell .novideo { background: var(--panel); color: var(--bad); padding: .5em; box-sizing: border-box; overflow: auto; }
 .cell .novideo.empty { color: var(--muted); }
+.cell .novideo .why { color: var(--fg); }
 .cell figcaption { font-size: .85em; color: var(--muted); margin-top: .2em; overflow-wrap: anywhere; }
 .cell figcaption b { color: var(--fg); }
+.cell .prompt { color: var(--fg); margin: .15em 0; display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 3;
+  overflow: hidden; cursor: pointer; }
+.cell .prompt.open { display: block; -webkit-line-clamp: none; }
+.cell .prompt mark { background: var(--mark); color: var(--on-mark); border-radius: 2px; }
 .cell details table { font-size: .95em; }
-.cell td.diff { background: #fff3c4; }
-.side { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; }
+.cell td.diff { background: var(--diff); }
+.side { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(260px, 100%), 1fr)); gap: 12px; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; max-width: 1100px; }
 .choices button { min-width: 9em; }
 kbd { border: 1px solid var(--line); border-radius: 3px; padding: 0 .3em; background: var(--panel); }
@@ -56,10 +85,9 @@ kbd { border: 1px solid var(--line); border-radius: 3px; padding: 0 .3em; backgr
 .clipbox { position: relative; }
 .clipbox .strip { position: absolute; inset: 0; background-size: 1000% 100%; background-repeat: no-repeat;
   border-radius: 3px; pointer-events: none; }
-.cell { position: relative; }
-.cell .badge { position: absolute; top: 6px; left: 6px; background: var(--bad); color: #fff; font-size: .8em;
+.cell .badge { position: absolute; top: 6px; left: 6px; background: var(--bad); color: var(--on-bad); font-size: .8em;
   padding: 0 .4em; border-radius: 3px; max-width: 90%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.cell .badge.unchecked { background: var(--muted); }
+.cell .badge.unchecked { background: var(--muted); color: var(--on-muted); }
 .cell.flagged video { outline: 2px solid var(--bad); }
 .hidden-cell { min-height: 2em; }
 ]==]
@@ -103,20 +131,6 @@ M.js = [==[
   const entries = [...slots.values()];
   const uniq = (list) => [...new Set(list)];
 
-  const axisNames = uniq(entries.flatMap((e) => Object.keys(e.job.cell_values))).sort()
-    .filter((n) => n !== 'variant' && n !== 'sample');
-  function axisValue(job, name) {
-    if (name === 'variant') return job.variant;
-    if (name === 'sample') return String(job.sample);
-    return valueKey(job.cell_values[name]);
-  }
-  const axes = axisNames.concat(['variant', 'sample']).map((name) => ({
-    name: name, values: uniq(entries.map((e) => axisValue(e.job, name))),
-  }));
-  const axis = (name) => axes.find((a) => a.name === name);
-  const variants = axis('variant').values;
-  const cellLabel = (job) => Object.keys(job.cell_values).sort()
-    .map((k) => k + '=' + valueKey(job.cell_values[k])).join(', ') || job.cell;
 
   // --- synchronised playback: one clock drives the visible videos of a view
   const player = {
@@ -143,6 +157,16 @@ M.js = [==[
     return [...player.videos].filter((v) => v.dataset.visible === '1' && v.getAttribute('src') && !v.error);
   }
   const ends = (v) => (isFinite(v.duration) ? v.duration : Infinity);
+  // The view's length: its longest video, from its metadata once loaded,
+  // before that from the media checks; 0 while neither is known.
+  function viewDuration() {
+    let d = 0;
+    for (const v of player.videos) {
+      const t = isFinite(v.duration) && v.duration > 0 ? v.duration : Number(v.dataset.duration) || 0;
+      if (t > d) d = t;
+    }
+    return d;
+  }
   function schedule() {
     if (!player.frame) player.frame = requestAnimationFrame(() => { player.frame = 0; tick(); });
   }
@@ -150,7 +174,7 @@ M.js = [==[
   function tick() {
     const now = performance.now();
     const active = activeVideos();
-    player.duration = Math.max(0, ...active.map((v) => (isFinite(v.duration) ? v.duration : 0)));
+    player.duration = viewDuration();
     if (player.playing) {
       let t = player.time();
       const waiting = active.filter((v) => {
@@ -221,13 +245,15 @@ M.js = [==[
       h('span', { class: 'note' }, 'every visible video plays together; click one to hear it')]);
   }
   function updateTransport() {
-    const t = player.time();
+    player.duration = viewDuration();
+    const d = player.duration;
+    const t = d > 0 ? Math.min(player.time(), d) : player.time();
+    player.ui = player.ui.filter((ui) => ui.button.isConnected);
     for (const ui of player.ui) {
-      if (!ui.button.isConnected) continue;
       ui.button.textContent = player.playing ? 'Pause' : 'Play';
-      ui.range.max = String(player.duration || 1);
-      ui.range.value = String(Math.min(t, player.duration || 1));
-      ui.time.textContent = t.toFixed(1) + ' / ' + (player.duration || 0).toFixed(1) + ' s';
+      ui.range.max = String(d || 1);
+      ui.range.value = String(Math.min(t, d || 1));
+      ui.time.textContent = t.toFixed(1) + (d > 0 ? ' / ' + d.toFixed(1) : '') + ' s';
     }
   }
 
@@ -244,7 +270,7 @@ M.js = [==[
   // neither names a variant in a blind view.
   function video(job, blind) {
     const q = job.qc || {};
-    const v = h('video', { class: 'clip', 'data-src': fileUrl(job.file), 'data-job': job.job,
+    const v = h('video', { class: 'clip', 'data-src': fileUrl(job.file), 'data-job': job.job, 'data-duration': q.duration,
       poster: q.poster ? fileUrl(q.poster) : null, preload: 'none', playsinline: true, muted: true,
       title: blind ? null : 'click to hear this one' });
     v.muted = true;
@@ -281,6 +307,85 @@ M.js = [==[
     return h('table', {}, h('tbody', {}, rows));
   }
 
+  // A job that is not done, in words: its state, and its class when that
+  // says more (a failure's cause, why it was skipped).
+  const STATE_TEXT = { unknown: 'outcome unknown', submitting: 'outcome unknown', submitted: 'still rendering',
+    succeeded: 'paid, not downloaded', new: 'not started' };
+  const STATE_HINT = { unknown: 'it may have been charged; hh show lists it',
+    submitting: 'sent without an answer: it may have been charged', submitted: 'hh run again collects it',
+    succeeded: 'hh run again downloads it', new: 'hh run again starts it' };
+  function outcome(job) {
+    const what = STATE_TEXT[job.state] || job.state || 'no state';
+    const cls = job.failure_class || job.class;
+    return cls && cls !== job.state && !what.includes(cls) ? what + ': ' + cls : what;
+  }
+
+  // The prompt (a multi-shot clip's shots one after another), for reading
+  // and searching.
+  function promptOf(job) {
+    const p = job.params || {};
+    if (typeof p.prompt === 'string') return p.prompt;
+    if (Array.isArray(p.multi_prompt)) return p.multi_prompt.map((x) => (x && x.prompt) || '').join(' / ');
+    return '';
+  }
+  // Shown in the caption, a few lines of it (all of it on hover, or when
+  // clicked); `marks` are the words to mark, from promptDiff.
+  function promptLine(job, marks) {
+    const text = promptOf(job);
+    if (!text) return null;
+    const parts = [];
+    for (const t of marks || [{ text: text }]) {
+      if (t.mark) parts.push(h('mark', {}, t.text));
+      else parts.push(t.text);
+    }
+    const p = h('p', { class: 'prompt', title: text, tabindex: 0, 'aria-expanded': 'false' }, parts);
+    const flip = () => p.setAttribute('aria-expanded', String(p.classList.toggle('open')));
+    p.addEventListener('click', flip);
+    p.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); flip(); } });
+    return p;
+  }
+
+  // Word-level differences between prompts: for each, its words, spaces and
+  // punctuation in runs, a run marked when it is not in the longest common
+  // subsequence of words with some other prompt (what this one adds or
+  // changes).
+  const TOKEN = /\s+|[\p{L}\p{N}_'\u2019-]+|[^\s\p{L}\p{N}_]/gu;
+  function commonWords(a, b) {
+    const n = a.length, m = b.length, kept = new Set();
+    if (n * m > 4e6) return kept;
+    const L = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+    for (let i = n - 1; i >= 0; i--) {
+      for (let j = m - 1; j >= 0; j--) L[i][j] = a[i] === b[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+    }
+    for (let i = 0, j = 0; i < n && j < m;) {
+      if (a[i] === b[j]) { kept.add(i); i++; j++; } else if (L[i + 1][j] >= L[i][j + 1]) i++; else j++;
+    }
+    return kept;
+  }
+  function promptDiff(texts) {
+    const tokens = texts.map((t) => t.match(TOKEN) || []);
+    const words = tokens.map((list) => list.filter((t) => !/^\s/.test(t)));
+    return tokens.map((list, a) => {
+      const marked = new Array(words[a].length).fill(false);
+      for (let b = 0; b < texts.length; b++) {
+        if (b === a || texts[b] === texts[a]) continue;
+        const kept = commonWords(words[a], words[b]);
+        marked.forEach((_, i) => { if (!kept.has(i)) marked[i] = true; });
+      }
+      const out = [];
+      let w = 0;
+      list.forEach((t, i) => {
+        const space = /^\s/.test(t);
+        // A space is marked between two marked words.
+        const mark = space ? w > 0 && marked[w - 1] && w < marked.length && marked[w] && i + 1 < list.length : marked[w++];
+        const last = out[out.length - 1];
+        if (last && last.mark === mark) last.text += t;
+        else out.push({ text: t, mark: mark });
+      });
+      return out;
+    });
+  }
+
   // One clip with what is known of it; `blind` shows nothing that names it.
   function figure(entry, opts) {
     opts = opts || {};
@@ -293,19 +398,24 @@ M.js = [==[
     }
     if (job.state === 'done' && job.file) fig.append(video(job, opts.blind));
     else {
-      fig.append(h('div', { class: 'novideo' }, [h('b', {}, job.state), ' ',
-        job.failure_class || job.class || '', h('br'), job.error || (job.state === 'done' ? 'no file' : '')]));
+      const what = outcome(job);
+      // The reason, without what the headline says already.
+      const err = job.error || '';
+      const why = err.toLowerCase().startsWith(what.toLowerCase() + ':') ? err.slice(what.length + 1).trim() : err;
+      fig.append(h('div', { class: 'novideo', title: job.error || null }, [h('b', {}, what), h('br'),
+        h('span', { class: 'why' }, why || STATE_HINT[job.state] || (job.state === 'done' ? 'no file' : ''))]));
     }
     if (opts.blind) return fig;
     const b = badge(job);
     if (b) { fig.classList.add('flagged'); fig.append(b); }
     const cap = h('figcaption', {}, [opts.label ? h('b', {}, opts.label) : null, opts.label ? ' ' : null,
       (job.credits || 0) + ' credits, ' + seconds(job.seconds) + ', ' + (job.polls || 0) + ' polls',
-      job.rerun_of ? ' (rerun ' + (entry.earlier.length) + ', rule ' + job.rerun_rule + ')' : null]);
+      job.rerun_of ? ' (rerun ' + (entry.earlier.length) + ', rule ' + job.rerun_rule + ')' : null,
+      promptLine(job, opts.marks)]);
     const details = h('details', {}, [h('summary', {}, 'parameters'), paramsTable(job.params, opts.differ),
       h('div', {}, [job.job, ' ', job.task_id || '', ' ', job.file ? h('a', { href: fileUrl(job.file) }, job.file) : null])]);
     for (const old of entry.earlier) {
-      details.append(h('div', {}, ['earlier: ', old.job, ' ', old.state, ' ', old.error || '', ' ',
+      details.append(h('div', {}, ['earlier: ', old.job, ' ', outcome(old), ' ', old.error || '', ' ',
         old.file ? h('a', { href: fileUrl(old.file) }, old.file) : null]));
     }
     cap.append(details);
@@ -320,71 +430,7 @@ M.js = [==[
     return h('label', {}, [label + ' ', s]);
   }
 
-  // --- grid: two axes laid out, the others as pages
-  const grid = { x: null, y: null, page: {} };
-  (function chooseAxes() {
-    const many = axes.filter((a) => a.values.length > 1);
-    const cellAxes = many.filter((a) => a.name !== 'variant' && a.name !== 'sample');
-    if (variants.length > 1) { grid.x = 'variant'; grid.y = (cellAxes[0] || axis('sample')).name; }
-    else {
-      grid.x = (cellAxes[0] || axis('sample')).name;
-      grid.y = (cellAxes[1] || axes.find((a) => a.name !== grid.x && a.values.length > 1) ||
-        axes.find((a) => a.name !== grid.x)).name;
-    }
-  })();
-
-  function renderGrid() {
-    const sec = $('#grid');
-    sec.replaceChildren();
-    const axisOptions = axes.map((a) => ({ value: a.name, label: a.name + ' (' + a.values.length + ')' }));
-    const setAxis = (which, other) => (name) => {
-      if (grid[other] === name) grid[other] = grid[which];
-      grid[which] = name;
-      renderGrid();
-    };
-    const X = axis(grid.x), Y = axis(grid.y);
-    const pageAxes = axes.filter((a) => a !== X && a !== Y && a.values.length > 1);
-    const controls = h('div', { class: 'bar' }, [
-      select('columns', axisOptions, grid.x, setAxis('x', 'y')),
-      select('rows', axisOptions, grid.y, setAxis('y', 'x'))]);
-    for (const a of pageAxes) {
-      if (!a.values.includes(grid.page[a.name])) grid.page[a.name] = a.values[0];
-      controls.append(select(a.name, a.values.map((v) => ({ value: v, label: v })), grid.page[a.name],
-        (v) => { grid.page[a.name] = v; renderGrid(); }));
-    }
-    const nflagged = entries.filter((e) => flaggedOf(e.job)).length;
-    controls.append(h('label', {}, [h('input', { type: 'checkbox', class: 'flagged-only', checked: grid.flaggedOnly,
-      on: { change: (e) => { grid.flaggedOnly = e.target.checked; renderGrid(); } } }),
-      ' flagged only (' + nflagged + ')']));
-    const pages = pageAxes.reduce((n, a) => n * a.values.length, 1);
-    controls.append(h('span', { class: 'note' }, pages > 1 ? pages + ' pages' : 'one page'));
-    sec.append(controls, transport());
-
-    const fixed = axes.filter((a) => a !== X && a !== Y).map((a) => [a.name, grid.page[a.name] || a.values[0]]);
-    const at = new Map();
-    for (const e of entries) {
-      if (fixed.every(([n, v]) => axisValue(e.job, n) === v)) {
-        const k = axisValue(e.job, X.name) + '\u0000' + axisValue(e.job, Y.name);
-        if (!at.has(k)) at.set(k, e);
-      }
-    }
-    const table = h('div', { class: 'grid' });
-    table.style.gridTemplateColumns = 'max-content repeat(' + X.values.length + ', minmax(200px, 320px))';
-    table.append(h('div', { class: 'head' }, Y.name + ' \\ ' + X.name));
-    for (const x of X.values) table.append(h('div', { class: 'head colhead' }, x));
-    for (const y of Y.values) {
-      table.append(h('div', { class: 'head rowhead' }, y));
-      for (const x of X.values) {
-        const e = at.get(x + '\u0000' + y);
-        if (grid.flaggedOnly && !(e && flaggedOf(e.job))) {
-          table.append(h('div', { class: 'cell hidden-cell', 'data-x': x, 'data-y': y }));
-        } else table.append(figure(e, { x: x, y: y }));
-      }
-    }
-    sec.append(table);
-    attach([...table.querySelectorAll('video')]);
-  }
-
+]==] .. require("hh.report_grid").js .. [==[
   // --- A/B: the variants of one cell and sample side by side
   const cells = uniq(entries.map((e) => e.job.cell));
   const firstOfCell = new Map();
@@ -407,11 +453,15 @@ M.js = [==[
         if (shown.some((o) => valueKey(o.job.params[k]) !== valueKey(e.job.params[k]))) differ.add(k);
       }
     }
-    const row = h('div', { class: 'side' }, shown.map((e) =>
-      figure(e, { label: e.job.variant, differ: differ, x: e.job.variant })));
+    const marks = promptDiff(shown.map((e) => promptOf(e.job)));
+    const row = h('div', { class: 'side' }, shown.map((e, i) =>
+      figure(e, { label: e.job.variant, differ: differ, x: e.job.variant, marks: marks[i] })));
     sec.append(row);
     if (shown.length < 2) sec.append(h('p', { class: 'note' }, 'This run has one variant: nothing to compare.'));
-    else sec.append(h('p', { class: 'note' }, 'Highlighted parameters differ between the variants.'));
+    else {
+      sec.append(h('p', { class: 'note' }, 'Marked words are what a variant\'s prompt adds or changes; ' +
+        'highlighted parameters differ between the variants.'));
+    }
     attach([...row.querySelectorAll('video')]);
   }
 
@@ -431,7 +481,7 @@ M.js = [==[
   show();
 
   window.hhReport = { data: DATA, axes: axes, grid: grid, player: player, play: play, pause: pause, seek: seek,
-    renderGrid: renderGrid, bradleyTerry: bradleyTerry, rank: rank, localVotes: localVotes, allVotes: allVotes,
+    renderGrid: renderGrid, defaultAxes: defaultAxes, emptiness: (x, y) => emptiness(axis(x), axis(y)), promptDiff: promptDiff, bradleyTerry: bradleyTerry, rank: rank, localVotes: localVotes, allVotes: allVotes,
     current: () => current, pairs: pairs };
 })();
 ]==]
