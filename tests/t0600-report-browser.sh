@@ -159,4 +159,25 @@ export SWEEP_DIR=$SCRATCH/sweep AB_DIR=$SCRATCH/ab ROWS_DIR=$SCRATCH/rows MIXED_
 browser report.test.js
 browser checks.test.js
 browser layout.test.js
+
+# A run still going on: an open report picks its new results up.
+start_sim --time-scale 0.1 --render-sigma 0.5 --palette 2
+hh_env
+cat > live.yaml <<'Y'
+name: live
+prompt: "a kite over {place}"
+sweep:
+  place: [dunes, cliffs, a harbour, a field]
+compare:
+  calm: "{prompt}"
+  storm: "{prompt}, in a storm"
+Y
+"$HH" run live.yaml --out liverun -q > live.out 2>&1 &
+live_pid=$!
+for _ in $(seq 300); do [ -s liverun/report.html ] && break; sleep 0.05; done
+export LIVE_DIR=$SCRATCH/liverun
+browser live.test.js
+wait "$live_pid"
+is "$?" 0 "the run the page followed succeeded"
+stop_sim
 done_testing

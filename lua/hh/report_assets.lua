@@ -3,7 +3,8 @@
 -- JavaScript, no libraries, no build step; the script reads the run from
 -- <script id="hh-data">, builds every element with textContent (never
 -- innerHTML), and keeps votes in localStorage. The grid's part is
--- hh.report_grid, judging's hh.report_judge, both inlined into this script.
+-- hh.report_grid, judging's hh.report_judge and the live reload of
+-- hh.report_live, all inlined into this script.
 -- Exposes window.hhReport for the browser tests.
 
 local M = {}
@@ -82,6 +83,7 @@ kbd { border: 1px solid var(--line); border-radius: 3px; padding: 0 .3em; backgr
 .ci span { position: absolute; top: 5px; height: 2px; background: var(--accent); }
 .ci i { position: absolute; top: 2px; width: 8px; height: 8px; margin-left: -4px; border-radius: 50%; background: var(--accent); }
 .note { color: var(--muted); }
+header .live { color: var(--muted); font-size: .9em; }
 .clipbox { position: relative; }
 .clipbox .strip { position: absolute; inset: 0; background-size: 1000% 100%; background-repeat: no-repeat;
   border-radius: 3px; pointer-events: none; }
@@ -478,7 +480,9 @@ M.js = [==[
     VIEWS[view]();
   }
   window.addEventListener('hashchange', show);
+]==] .. require("hh.report_live").js .. [==[
   show();
+]==] .. require("hh.report_live").js_after .. [==[
 
   window.hhReport = { data: DATA, axes: axes, grid: grid, player: player, play: play, pause: pause, seek: seek,
     renderGrid: renderGrid, defaultAxes: defaultAxes, emptiness: (x, y) => emptiness(axis(x), axis(y)), promptDiff: promptDiff, bradleyTerry: bradleyTerry, rank: rank, localVotes: localVotes, allVotes: allVotes,
