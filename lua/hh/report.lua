@@ -107,7 +107,7 @@ function M.data(dir)
       job.qc = { flagged = q.flagged, flags = q.flags, reasons = q.reasons, error = q.error,
                  poster = q.poster and fs.size(dir .. "/" .. q.poster) and q.poster or nil,
                  strip = q.strip and fs.size(dir .. "/" .. q.strip) and q.strip or nil,
-                 duration = q.duration, black = q.black, frozen = q.frozen, silence = q.silence, loudness = q.loudness }
+                 duration = q.duration, width = q.width, height = q.height, black = q.black, frozen = q.frozen, silence = q.silence, loudness = q.loudness }
     end
     if next(job.cell_values) == nil then job.cell_values = json.object() end
     jobs[#jobs + 1] = job
@@ -229,16 +229,31 @@ function M.write(dir)
   return true
 end
 
-local SPEC = { { name = "help", short = "h", flag = true, help = "show this help" } }
+local SPEC = {
+  { name = "grid-image", arg = "FILE", optional = true, help = "write the grid as one image instead (DIR/grid.png; or DIR FILE)" },
+  { name = "columns", arg = "AXIS", help = "--grid-image: the axis across (default: as the report opens)" },
+  { name = "rows", arg = "AXIS", help = "--grid-image: the axis down" },
+  { name = "page", arg = "NAME=VALUE", many = true, help = "--grid-image: the value of another axis (default: its first)" },
+  { name = "help", short = "h", flag = true, help = "show this help" },
+}
 
-M.HELP = "usage: hh report DIR\n\nWrites DIR/report.html: a page that works offline, with the run's summary, a\n"
+M.HELP = "usage: hh report DIR\n       hh report DIR --grid-image [FILE] [--columns AXIS] [--rows AXIS] [--page NAME=VALUE ...]\n\n"
+  .. "Writes DIR/report.html: a page that works offline, with the run's summary, a\n"
   .. "grid of the videos on two chosen axes, an A/B view of the variants, and blind\n"
   .. "judging with a Bradley-Terry ranking (votes from DIR/votes.jsonl included).\n"
-  .. "hh run writes it at the end of every run.\n\n" .. require("hh.args").usage(SPEC)
+  .. "hh run writes it at the end of every run.\n\n"
+  .. "With --grid-image, writes one page of the grid as one picture instead (.png or\n"
+  .. ".jpg): the clips' posters with the axes' values as labels, made with ffmpeg.\n\n"
+  .. require("hh.args").usage(SPEC)
 
 function M.command(argv)
   local opts, rest = require("hh.args").command(SPEC, "report", argv, M.HELP)
   if not opts then return rest end
+  local image = opts["grid-image"]
+  if not image and (opts.columns or opts.rows or opts.page) then
+    say("report: --columns, --rows and --page go with --grid-image (see hh help report)") return EXIT.usage
+  end
+  if image == true and #rest == 2 then image = table.remove(rest) end
   if #rest ~= 1 then say("report: expected one run directory (see hh help report)") return EXIT.usage end
   local dir = rest[1]:gsub("(.)/+$", "%1")
   local bad = require("hh.journal").dir_problem(dir)
@@ -247,6 +262,7 @@ function M.command(argv)
     say("report: %s: not a run directory (no journal.db)", dir)
     return EXIT.usage
   end
+  if image then return require("hh.grid_image").command(dir, opts, image ~= true and image or nil) end
   local ok, err = M.write(dir)
   if not ok then say("report: %s", err) return EXIT.failed end
   require("hh.display").print(dir .. "/" .. M.FILE)
