@@ -65,6 +65,28 @@ function M.label(s, width, size)
   return s:sub(1, cut) .. "…"
 end
 
+-- Text from the run in at most `lines` lines of `width` pixels, broken at
+-- spaces; what does not fit is cut with "…".
+function M.wrap(s, width, size, lines)
+  s = display.safe(tostring(s))
+  if not utf8.len(s) then s = s:gsub("[\128-\255]", "?") end
+  local words = {}
+  for word in s:gmatch("%S+") do words[#words + 1] = word end
+  local out, i, space = {}, 1, char_width(32, size)
+  while i <= #words and #out < lines - 1 do
+    local line, w = words[i], M.text_width(words[i], size)
+    i = i + 1
+    while i <= #words and w + space + M.text_width(words[i], size) <= width do
+      line, w = line .. " " .. words[i], w + space + M.text_width(words[i], size)
+      i = i + 1
+    end
+    out[#out + 1] = line
+  end
+  if i <= #words then out[#out + 1] = table.concat(words, " ", i) end
+  for k, l in ipairs(out) do out[k] = M.label(l, width, size) end
+  return out
+end
+
 -- A poster file name from the report data, or nil: only hh's own names
 -- (posters/<sha256>.jpg) are read.
 local function poster_of(job)
@@ -147,10 +169,14 @@ function M.layout(g)
           why = table.concat({ job.failure_class or job.class or "", job.error or "" }, job.error and (job.failure_class or job.class) and ": " or "")
         elseif not job.present then what, why = "file missing", job.file or ""
         else what, why = "no poster", (job.qc and job.qc.error) or "not checked (hh qc DIR)" end
-        local mid = ch // 2
-        box(COLOURS.empty, x, y, cw, ch, {
-          text(what, cw, FONT_SIZE, job and COLOURS.bad or COLOURS.muted, true, mid - FONT_SIZE - 4, true),
-          why ~= "" and text(why, cw, SMALL_SIZE, COLOURS.text, true, mid + 4) or nil })
+        local lines = M.wrap(why, cw - 8, SMALL_SIZE, math.max(1, math.min(3, (ch - 2 * FONT_SIZE) // (SMALL_SIZE + 5))))
+        local top_y = (ch - FONT_SIZE - 6 - #lines * (SMALL_SIZE + 5)) // 2
+        local texts = { text(what, cw, FONT_SIZE, job and COLOURS.bad or COLOURS.muted, true, top_y, true) }
+        for k, l in ipairs(lines) do
+          texts[#texts + 1] = { text = l, size = SMALL_SIZE, colour = COLOURS.text, left = true,
+            y = top_y + FONT_SIZE + 6 + (k - 1) * (SMALL_SIZE + 5) }
+        end
+        box(COLOURS.empty, x, y, cw, ch, texts)
       end
     end
   end
@@ -418,8 +444,9 @@ local function make(dir, data, opts, file)
   local lay = M.layout(g)
   local ok, err = M.draw(lay, dir, file, { regular = regular, bold = bold })
   if not ok then say("report: grid image: %s", err) return 4 end
-  say("report: grid image: %d columns (%s) by %d rows (%s), cells %dx%d, row labels %d px: %dx%d px in %.1f s",
-    #g.columns, c.X.name, #g.rows, c.Y.name, lay.cell_width, lay.cell_height, lay.label_width, lay.width, lay.height,
+  local function count(n, what) return n .. " " .. what .. (n == 1 and "" or "s") end
+  say("report: grid image: %s (%s) by %s (%s), cells %dx%d, row labels %d px: %dx%d px in %.1f s",
+    count(#g.columns, "column"), c.X.name, count(#g.rows, "row"), c.Y.name, lay.cell_width, lay.cell_height, lay.label_width, lay.width, lay.height,
     core.now() - t0)
   display.print(file)
   return 0
