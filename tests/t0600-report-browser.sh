@@ -7,7 +7,8 @@
 # ranking, exported votes imported with hh votes import into a regenerated
 # report; a run of refused jobs and reruns shows their reasons; posters,
 # filmstrips, badges and the flagged filter of a run with black clips
-# (tests/browser/checks.test.js). HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
+# (tests/browser/checks.test.js); the grid's Grid image button over http and
+# from a file (tests/browser/grid-image.test.js). HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 
@@ -112,4 +113,5 @@ browser() {
 export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun HH_CHROMIUM=$CHROMIUM
 browser report.test.js
 browser checks.test.js
+browser grid-image.test.js
 done_testing

@@ -358,6 +358,7 @@ M.js = [==[
       ' flagged only (' + nflagged + ')']));
     const pages = pageAxes.reduce((n, a) => n * a.values.length, 1);
     controls.append(h('span', { class: 'note' }, pages > 1 ? pages + ' pages' : 'one page'));
+    controls.append(gridImageButton());
     sec.append(controls, transport());
 
     const fixed = axes.filter((a) => a !== X && a !== Y).map((a) => [a.name, grid.page[a.name] || a.values[0]]);
@@ -416,6 +417,7 @@ M.js = [==[
   }
 
 ]==] .. require("hh.report_judge").js .. [==[
+]==] .. require("hh.report_image").js .. [==[
   // --- views, one at a time, named by the address's #fragment
   const VIEWS = { grid: renderGrid, ab: renderAB, judge: renderJudge, failures: () => attach([]) };
   let view = null;
