@@ -10,10 +10,11 @@ goal=${1:-build}
 build="gcc make pkg-config liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libssl-dev"
 runtime="ffmpeg curl"
 browser="chromium nodejs npm" # tests/t0600: the report in headless Chromium, driven by playwright-core
+fonts="fonts-dejavu-core" # hh report --grid-image: the labels (tests/t0620)
 case "$goal" in
     build) want="$build" ;;
-    test) want="$build $runtime jq perl sqlite3 $browser" ;;
-    demo) want="$build $runtime" ;;
+    test) want="$build $runtime $fonts jq perl sqlite3 $browser" ;;
+    demo) want="$build $runtime $fonts" ;;
     bench) want="$build $runtime jq time" ;;
     soak) want="$build $runtime jq sqlite3" ;;
     valgrind) want="$build $runtime jq perl sqlite3 valgrind" ;;
