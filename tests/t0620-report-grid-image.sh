@@ -193,6 +193,12 @@ like "$ERR" "at most 16 columns and 16 rows are drawn: columns 1-16 of 20" "is c
 w=$(ffprobe_field wide/grid.png stream=width)
 ok $([ "$w" -le 3840 ]; echo $?) "the picture is at most 3840 px wide ($w)"
 like "$ERR" "16 columns \(n\) by 1 row \(variant\), cells 222x124, row labels 120 px: 3816x208 px" "the cells shrink to fit"
+run_hh report wide --grid-image n3.png --columns variant --rows sample --page n=3
+is "$RC" 0 "a number is named as the page writes it (--page n=3)"
+run_hh report wide --grid-image x.png --columns variant --rows sample --page n=3.0
+is "$RC $ERR" \
+    "2 hh: report: --page n=3.0: n has no value \"3.0\"; its values are 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ... (20 in all)" \
+    "not as Lua would"
 
 # The default axes (hh.report_axes): as written, variants across, zip
 # groups as one axis, old runs, and a mostly empty pair replaced.

@@ -113,9 +113,10 @@ end
 local function even(n) return math.max(2, math.floor(n / 2) * 2) end
 
 -- What to draw: g = { title, columns = {{key, label}}, rows = ..., at =
--- {"x\0y" = entry}, corner }. Returns the size and a list of pieces:
--- { poster = FILE, x, y, w, h } or { box = COLOUR, x, y, w, h, texts = {
--- { text, size, colour, left = true|nil, y = nil (centred) | pixels } } }.
+-- {"x\0y" = entry}, corner }. Returns the size and a list of pieces that
+-- do not overlap: { poster = FILE, x, y, w, h, flag = BOX at x, y in the
+-- cell } or BOX = { box = COLOUR, x, y, w, h, texts = { { text, size,
+-- colour, left = true|nil, y = nil (centred) | pixels } } }.
 function M.layout(g)
   local gap, ncol, nrow = M.GAP, #g.columns, #g.rows
   local widest = 0
@@ -152,14 +153,15 @@ function M.layout(g)
       local job = e and e.job
       local poster = job and job.state == "done" and job.present and poster_of(job)
       if poster then
-        pieces[#pieces + 1] = { poster = poster, x = x, y = y, w = cw, h = ch }
+        local piece = { poster = poster, x = x, y = y, w = cw, h = ch }
+        pieces[#pieces + 1] = piece
         local q = job.qc
         local flag = q.error and "not checked" or (q.flagged and table.concat(q.flags or {}, ", "))
         if flag and flag ~= "" then
           local s = M.label(flag, cw - 24, SMALL_SIZE)
           local fw = math.min(cw - 12, math.ceil(M.text_width(s, SMALL_SIZE)) + 12)
-          box(q.error and COLOURS.unchecked or COLOURS.bad, x + 6, y + 6, fw, 20,
-            { { text = s, size = SMALL_SIZE, colour = COLOURS.white, left = true } })
+          piece.flag = { box = q.error and COLOURS.unchecked or COLOURS.bad, x = 6, y = 6, w = fw, h = 20,
+            texts = { { text = s, size = SMALL_SIZE, colour = COLOURS.white, left = true } } }
         end
       else
         local what, why
@@ -199,19 +201,30 @@ function M.fonts()
 end
 
 -- The filtergraph for a layout, writing each text to a file named
--- tmp .. "-N.txt" (added to `files`). Returns the graph's text.
+-- tmp .. "-N.txt" (added to `files`). Every piece is made at its own size
+-- and one xstack puts them in place: no frame the size of the picture is
+-- made more than once. Returns the graph's text.
 function M.graph(lay, dir, fonts, tmp, files, jpeg)
   local parts, n = {}, 0
   local function label()
     n = n + 1
     return "l" .. n
   end
-  local current = label()
-  parts[#parts + 1] = string.format("color=c=%s:s=%dx%d:r=1:d=1,format=rgb24[%s]", COLOURS.page, lay.width, lay.height, current)
-  local function put(src, x, y)
-    local out = label()
-    parts[#parts + 1] = string.format("[%s][%s]overlay=x=%d:y=%d:format=rgb[%s]", current, src, x, y, out)
-    current = out
+  -- A box of colour with its texts, as a chain of filters.
+  local function box(p)
+    local chain = { string.format("color=c=%s:s=%dx%d:r=1:d=1", p.box, p.w, p.h) }
+    for _, t in ipairs(p.texts or {}) do
+      local file = string.format("%s-%d.txt", tmp, #files + 1)
+      local f = assert(io.open(file, "wb"))
+      f:write(t.text)
+      f:close()
+      files[#files + 1] = file
+      chain[#chain + 1] = string.format("drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=%s:x=%s:y=%s",
+        M.escape(t.bold and fonts.bold or fonts.regular), M.escape(file), t.size, t.colour,
+        M.escape(t.left and "4" or "max(4,(w-text_w)/2)"),
+        M.escape(t.y and tostring(t.y) or "(h-ascent+descent)/2"))
+    end
+    return table.concat(chain, ",")
   end
   -- One source a poster file, split among the cells that show it.
   local uses, order = {}, {}
@@ -229,32 +242,29 @@ function M.graph(lay, dir, fonts, tmp, files, jpeg)
     local w, h = list[1].w, list[1].h
     parts[#parts + 1] = string.format(
       "movie=filename=%s:format_name=jpeg_pipe,scale=w=%d:h=%d:force_original_aspect_ratio=decrease,"
-        .. "pad=w=%d:h=%d:x=-1:y=-1:color=%s,setsar=1%s",
+        .. "pad=w=%d:h=%d:x=-1:y=-1:color=%s,setsar=1,format=rgb24%s",
       M.escape("file:" .. dir .. "/" .. file), w, h, w, h, COLOURS.cell,
       #names > 1 and (",split=" .. #names .. "[" .. table.concat(names, "][") .. "]") or ("[" .. names[1] .. "]"))
   end
+  local inputs, layout = {}, {}
   for _, p in ipairs(lay.pieces) do
-    if p.poster then
-      put(pads[p], p.x, p.y)
+    local src = label()
+    if p.poster and p.flag then
+      local flag = label()
+      parts[#parts + 1] = box(p.flag) .. "[" .. flag .. "]"
+      parts[#parts + 1] = string.format("[%s][%s]overlay=x=%d:y=%d:format=rgb,format=rgb24[%s]",
+        pads[p], flag, p.flag.x, p.flag.y, src)
+    elseif p.poster then
+      src = pads[p]
     else
-      local chain = { string.format("color=c=%s:s=%dx%d:r=1:d=1", p.box, p.w, p.h) }
-      for _, t in ipairs(p.texts or {}) do
-        local file = string.format("%s-%d.txt", tmp, #files + 1)
-        local f = assert(io.open(file, "wb"))
-        f:write(t.text)
-        f:close()
-        files[#files + 1] = file
-        chain[#chain + 1] = string.format("drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=%s:x=%s:y=%s",
-          M.escape(t.bold and fonts.bold or fonts.regular), M.escape(file), t.size, t.colour,
-          M.escape(t.left and "4" or "max(4,(w-text_w)/2)"),
-          M.escape(t.y and tostring(t.y) or "(h-ascent+descent)/2"))
-      end
-      local src = label()
-      parts[#parts + 1] = table.concat(chain, ",") .. "[" .. src .. "]"
-      put(src, p.x, p.y)
+      parts[#parts + 1] = box(p) .. ",format=rgb24[" .. src .. "]"
     end
+    inputs[#inputs + 1] = "[" .. src .. "]"
+    layout[#layout + 1] = p.x .. "_" .. p.y
   end
-  parts[#parts + 1] = string.format("[%s]format=%s[out]", current, jpeg and "yuvj420p" or "rgb24")
+  parts[#parts + 1] = string.format("%sxstack=inputs=%d:layout=%s:fill=%s,pad=w=%d:h=%d:x=0:y=0:color=%s,format=%s[out]",
+    table.concat(inputs), #inputs, table.concat(layout, "|"), COLOURS.page, lay.width, lay.height, COLOURS.page,
+    jpeg and "yuvj420p" or "rgb24")
   return table.concat(parts, ";\n")
 end
 

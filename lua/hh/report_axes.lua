@@ -12,12 +12,27 @@ local json = require("hh.json")
 
 local M = {}
 
--- A value as the page keys it (valueKey in hh.report_assets).
+-- A number as JavaScript writes it: 1 for 1.0, the shortest digits that
+-- read back as the same number.
+local function js_number(v)
+  if math.type(v) == "integer" then return tostring(v) end
+  if v ~= v or v == math.huge or v == -math.huge then return "null" end
+  if v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
+  for digits = 15, 17 do
+    local s = string.format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
+  return string.format("%.17g", v)
+end
+
+-- A value as the page keys it (valueKey in hh.report_assets: a string as it
+-- is, anything else as JSON.stringify writes it).
 function M.key(v)
-  if v == nil or v == json.null then return "-" end
+  if v == nil then return "-" end
   if type(v) == "string" then return v end
-  if type(v) == "table" then return json.encode(v) end
-  return tostring(v)
+  if type(v) == "number" then return js_number(v) end
+  if v == json.null then return "null" end
+  return json.encode(v)
 end
 
 -- One entry a cell, variant and sample: its last job (reruns come after
