@@ -101,8 +101,9 @@ local function shape(cells)
   local count, best, bestn = {}, 9 / 16, 0
   for _, e in ipairs(cells) do
     local q = e and e.job.qc
-    if q and tonumber(q.width) and tonumber(q.height) and q.width > 0 then
-      local k = q.height / q.width
+    local w, h = tonumber(q and q.width), tonumber(q and q.height)
+    if w and h and w > 0 and h > 0 then
+      local k = h / w
       count[k] = (count[k] or 0) + 1
       if count[k] > bestn then best, bestn = k, count[k] end
     end
@@ -167,8 +168,9 @@ function M.layout(g)
         local what, why
         if not job then what, why = "no job", "" -- a combination the recipe left out
         elseif job.state ~= "done" then
+          local class = job.failure_class or job.class
           what = job.state
-          why = table.concat({ job.failure_class or job.class or "", job.error or "" }, job.error and (job.failure_class or job.class) and ": " or "")
+          why = (class and job.error) and (class .. ": " .. job.error) or job.error or class or ""
         elseif not job.present then what, why = "file missing", job.file or ""
         else what, why = "no poster", (job.qc and job.qc.error) or "not checked (hh qc DIR)" end
         local lines = M.wrap(why, cw - 8, SMALL_SIZE, math.max(1, math.min(3, (ch - 2 * FONT_SIZE) // (SMALL_SIZE + 5))))
@@ -272,7 +274,9 @@ end
 -- true, or nil and a message. Runs as a job on the loop.
 function M.draw(lay, dir, out, fonts)
   local jpeg = out:lower():match("%.jpe?g$") ~= nil
-  local tmp = os.tmpname() -- an empty file only hh can write: the stem of the others
+  -- An empty file only hh can write (mkstemp): the stem of the others.
+  local made, tmp = pcall(os.tmpname)
+  if not made then return nil, "cannot make a temporary file: " .. tostring(tmp) end
   local files = { tmp }
   local part = out .. ".part-" .. core.random_hex(4) .. (jpeg and ".jpg" or ".png")
   local ok, res = pcall(function()
