@@ -10,8 +10,11 @@
 # (tests/browser/checks.test.js); the axes the grid opens on for
 # recipes/sweep.yaml, recipes/ab.yaml and a rows-only recipe, prompts and
 # their differences, the readout, dark mode, a 390 px wide screen, filters
-# and sorts (tests/browser/layout.test.js). HH_SCREENSHOTS=DIR saves the
-# pictures of docs/report.md there.
+# and sorts (tests/browser/layout.test.js); the grid's Grid image button over
+# http and from a file (tests/browser/grid-image.test.js); a page opened
+# while its run goes on picks new results up, keeping its place and votes
+# (tests/browser/live.test.js). HH_SCREENSHOTS=DIR saves the pictures of
+# docs/report.md there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 
@@ -159,6 +162,7 @@ export SWEEP_DIR=$SCRATCH/sweep AB_DIR=$SCRATCH/ab ROWS_DIR=$SCRATCH/rows MIXED_
 browser report.test.js
 browser checks.test.js
 browser layout.test.js
+browser grid-image.test.js
 
 # A run still going on: an open report picks its new results up.
 start_sim --time-scale 0.1 --render-sigma 0.5 --palette 2

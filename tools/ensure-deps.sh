@@ -11,10 +11,11 @@ build="gcc make pkg-config liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev liby
 runtime="ffmpeg curl"
 browser="chromium nodejs npm" # tests/t0600: the report in headless Chromium, driven by playwright-core
 fuzz="clang libclang-rt-dev llvm" # libFuzzer and the sanitizers' runtimes (compiler-rt), llvm-symbolizer
+fonts="fonts-dejavu-core" # hh report --grid-image: the labels (tests/t0620)
 case "$goal" in
     build) want="$build" ;;
-    test) want="$build $runtime jq perl sqlite3 $browser $fuzz" ;;
-    demo) want="$build $runtime" ;;
+    test) want="$build $runtime $fonts jq perl sqlite3 $browser $fuzz" ;;
+    demo) want="$build $runtime $fonts" ;;
     bench) want="$build $runtime jq time" ;;
     soak) want="$build $runtime jq sqlite3" ;;
     fuzz) want="$build $fuzz" ;;

@@ -5,7 +5,9 @@
 local M = {}
 
 -- spec: { {name = "prompt", short = "p", arg = "TEXT", help = "..."},
---         {name = "wait", flag = true}, {name = "image", arg = "URL", many = true} }
+--         {name = "wait", flag = true}, {name = "image", arg = "URL", many = true},
+--         {name = "grid-image", arg = "FILE", optional = true} }
+-- An optional value is given as --name=value; --name alone is true.
 -- Returns options, positional arguments; or nil and an error message.
 function M.parse(spec, argv, first)
   local by_long, by_short = {}, {}
@@ -41,7 +43,9 @@ function M.parse(spec, argv, first)
       if not o then return nil, "unknown option " .. a end
     end
     if o then
-      if o.flag then
+      if o.optional then
+        set(o, value or true)
+      elseif o.flag then
         if value then return nil, "--" .. long .. " takes no value" end
         set(o, not o.negated)
       else
@@ -99,7 +103,8 @@ end
 function M.usage(spec)
   local lines = {}
   for _, o in ipairs(spec) do
-    local left = (o.short and ("-" .. o.short .. ", ") or "    ") .. "--" .. o.name .. (o.arg and (" " .. o.arg) or "")
+    local left = (o.short and ("-" .. o.short .. ", ") or "    ") .. "--" .. o.name
+      .. (o.arg and (o.optional and ("[=" .. o.arg .. "]") or (" " .. o.arg)) or "")
     lines[#lines + 1] = string.format("  %-28s %s", left, o.help or "")
   end
   return table.concat(lines, "\n")

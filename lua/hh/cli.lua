@@ -68,6 +68,7 @@ usage: hh check RECIPE             validate a recipe (YAML or Lua) without netwo
        hh show DIR / hh runs       what a run did and spent / every run
        hh export DIR [--csv]       a run's jobs as CSV or JSON lines
        hh report DIR [--open]      DIR/report.html: summary, grid, A/B, blind judging
+       hh report DIR --grid-image  DIR/grid.png: one page of the grid as one picture
        hh view DIR                 open the report in the browser (live while hh run runs)
        hh qc DIR | FILE...         check clips: conformance, black, frozen, silence, cuts
        hh votes import DIR FILE... merge exported votes into DIR/votes.jsonl

@@ -34,6 +34,7 @@ local function failure(name, r)
   end
   return nil
 end
+M.failure = failure
 
 local function limits(s)
   return { timeout = s.timeout, memory = s.memory * 1048576, output = 32 * 1048576 }

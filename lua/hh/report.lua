@@ -100,7 +100,8 @@ function M.job_entry(dir, row, check)
     job.qc = { flagged = q.flagged, flags = q.flags, reasons = q.reasons, error = q.error,
                poster = q.poster and fs.size(dir .. "/" .. q.poster) and q.poster or nil,
                strip = q.strip and fs.size(dir .. "/" .. q.strip) and q.strip or nil,
-               duration = q.duration, black = q.black, frozen = q.frozen, silence = q.silence, loudness = q.loudness }
+               duration = q.duration, width = q.width, height = q.height, black = q.black, frozen = q.frozen,
+               silence = q.silence, loudness = q.loudness }
   end
   if next(job.cell_values) == nil then job.cell_values = json.object() end
   return job
@@ -248,14 +249,24 @@ end
 
 local SPEC = {
   { name = "open", flag = true, help = "open it in the browser (xdg-open)" },
+  { name = "grid-image", arg = "FILE", optional = true, help = "write the grid as one image instead (DIR/grid.png; or DIR FILE)" },
+  { name = "columns", arg = "AXIS", help = "--grid-image: the axis across (default: as the report opens)" },
+  { name = "rows", arg = "AXIS", help = "--grid-image: the axis down" },
+  { name = "page", arg = "NAME=VALUE", many = true, help = "--grid-image: the value of another axis (default: its first)" },
   { name = "help", short = "h", flag = true, help = "show this help" },
 }
+local VIEW_SPEC = { SPEC[#SPEC] }
 
-M.HELP = "usage: hh report DIR [--open]\n       hh view DIR\n\nWrites DIR/report.html: a page that works offline, with the run's summary, a\n"
+M.HELP = "usage: hh report DIR [--open]\n"
+  .. "       hh report DIR --grid-image [FILE] [--columns AXIS] [--rows AXIS] [--page NAME=VALUE ...]\n"
+  .. "       hh view DIR\n\n"
+  .. "Writes DIR/report.html: a page that works offline, with the run's summary, a\n"
   .. "grid of the videos on two chosen axes, an A/B view of the variants, and blind\n"
   .. "judging with a Bradley-Terry ranking (votes from DIR/votes.jsonl included).\n"
   .. "hh run writes it as results arrive and at the end of every run; an open page\n"
   .. "picks new results up. hh view opens it (writing it first if it is missing).\n\n"
+  .. "With --grid-image, writes one page of the grid as one picture instead (.png or\n"
+  .. ".jpg): the clips' posters with the axes' values as labels, made with ffmpeg.\n\n"
   .. require("hh.args").usage(SPEC)
 
 -- Opens a file in the user's browser with xdg-open, from a job of the loop:
@@ -278,9 +289,16 @@ local function open_now(path)
   return ok
 end
 
+-- The options, the run directory (and for report, the grid image's file);
+-- or nil and the exit status.
 local function run_dir(name, argv, spec)
   local opts, rest = require("hh.args").command(spec, name, argv, M.HELP)
   if not opts then return nil, rest end
+  local image = opts["grid-image"]
+  if not image and (opts.columns or opts.rows or opts.page) then
+    say("report: --columns, --rows and --page go with --grid-image (see hh help report)") return nil, EXIT.usage
+  end
+  if image == true and #rest == 2 then image = table.remove(rest) end
   if #rest ~= 1 then say("%s: expected one run directory (see hh help report)", name) return nil, EXIT.usage end
   local dir = rest[1]:gsub("(.)/+$", "%1")
   local bad = require("hh.journal").dir_problem(dir)
@@ -289,12 +307,13 @@ local function run_dir(name, argv, spec)
     say("%s: %s: not a run directory (no journal.db)", name, dir)
     return nil, EXIT.usage
   end
-  return opts, dir
+  return opts, dir, image
 end
 
 function M.command(argv)
-  local opts, dir = run_dir("report", argv, SPEC)
+  local opts, dir, image = run_dir("report", argv, SPEC)
   if not opts then return dir end
+  if image then return require("hh.grid_image").command(dir, opts, image ~= true and image or nil) end
   local ok, err = M.write(dir)
   if not ok then say("report: %s", err) return EXIT.failed end
   require("hh.display").print(dir .. "/" .. M.FILE)
@@ -303,7 +322,7 @@ function M.command(argv)
 end
 
 function M.view(argv)
-  local opts, dir = run_dir("view", argv, { SPEC[2] })
+  local opts, dir = run_dir("view", argv, VIEW_SPEC)
   if not opts then return dir end
   if not fs.size(dir .. "/" .. M.FILE) then
     local ok, err = M.write(dir)

@@ -468,6 +468,7 @@ M.js = [==[
   }
 
 ]==] .. require("hh.report_judge").js .. [==[
+]==] .. require("hh.report_image").js .. [==[
   // --- views, one at a time, named by the address's #fragment
   const VIEWS = { grid: renderGrid, ab: renderAB, judge: renderJudge, failures: () => attach([]) };
   let view = null;

@@ -219,6 +219,7 @@ M.js = [==[
     }
     const pages = new Set(entries.map((e) => pageKey(e.job, pageAxes))).size;
     layoutBar.append(h('span', { class: 'note' }, pages > 1 ? pages + ' pages' : 'one page'));
+    layoutBar.append(gridImageButton());
 
     const states = new Map();
     for (const e of entries) states.set(e.job.state, (states.get(e.job.state) || 0) + 1);

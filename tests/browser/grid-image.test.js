@@ -1,0 +1,166 @@
+// grid-image.test.js - the grid's "Grid image" button in Debian's headless
+// Chromium through playwright-core. Over http: the button downloads a PNG of
+// the grid in view, sized as the layout says, posters in the cells and a red
+// label on each flagged clip, with the same cells as hh report --grid-image.
+// Opened from a file (where Chromium will not let a page read back a canvas
+// with the run's images): the page says which hh report command makes it,
+// the current axes and page filled in, and that command works in a shell.
+// Run by tests/t0600-report-browser.sh. Environment: HH, QC_DIR (a run of one
+// axis n with two variants where some clips are black), RUN_DIR (an A/B run
+// of a 2x2 sweep time x weather, 2 samples), HH_CHROMIUM, SCRATCH.
+'use strict';
+
+const { chromium } = require('playwright-core');
+const http = require('http');
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+const HH = process.env.HH;
+const QC_DIR = path.resolve(process.env.QC_DIR);
+const RUN_DIR = path.resolve(process.env.RUN_DIR);
+const SCRATCH = process.env.SCRATCH;
+const CHROMIUM = process.env.HH_CHROMIUM || '/usr/bin/chromium';
+
+let failures = 0;
+function ok(cond, name, detail) {
+  console.log((cond ? 'ok - ' : 'not ok - ') + name);
+  if (!cond) {
+    failures++;
+    if (detail !== undefined) console.log('#   ' + JSON.stringify(detail));
+  }
+  return cond;
+}
+
+// A static server for a run directory (what the button needs: the page
+// and its images).
+function serve(root) {
+  const types = { '.html': 'text/html; charset=utf-8', '.mp4': 'video/mp4', '.jpg': 'image/jpeg' };
+  const server = http.createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const file = path.join(root, path.normalize(rel));
+    if (!file.startsWith(root + path.sep)) { res.writeHead(403).end(); return; }
+    fs.readFile(file, (err, body) => {
+      if (err) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' }).end(body);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+// Width and height from a PNG's header.
+function pngSize(buf) {
+  if (buf.length < 24 || buf.toString('latin1', 1, 4) !== 'PNG') return null;
+  return [buf.readUInt32BE(16), buf.readUInt32BE(20)];
+}
+
+// The colours of a PNG at points, read in the page from a data: URL.
+function pixels(page, buf, points) {
+  return page.evaluate(async ([b64, pts]) => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,' + b64;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    return pts.map(([x, y]) => [...ctx.getImageData(x, y, 1, 1).data.slice(0, 3)]);
+  }, [buf.toString('base64'), points]);
+}
+
+async function main() {
+  const profile = fs.mkdtempSync(path.join(SCRATCH, 'chromium-gridimg-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, acceptDownloads: true, viewport: { width: 1400, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  const page = context.pages()[0] || await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const server = await serve(QC_DIR);
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const elsewhere = [];
+  page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !/^(blob|data|file):/.test(r.url())) elsewhere.push(r.url()); });
+
+  await page.goto(origin + '/report.html');
+  await page.waitForSelector('#grid figure.cell');
+  await page.selectOption('#grid select[aria-label="columns"]', 'variant');
+  await page.selectOption('#grid select[aria-label="rows"]', 'n');
+  ok(await page.$('#grid button.grid-image') !== null, 'the grid has a Grid image button');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#grid button.grid-image')]);
+  const saved = path.join(SCRATCH, 'button.png');
+  await download.saveAs(saved);
+  ok(/^qc-report-grid-variant-n\.png$/.test(download.suggestedFilename()), 'the picture is named after the run and axes',
+    download.suggestedFilename());
+  const png = fs.readFileSync(saved);
+  const size = pngSize(png);
+  const plan = await page.evaluate(() => {
+    const p = window.hhGridImage.plan();
+    const cells = [];
+    p.rows.forEach((y, j) => p.columns.forEach((x, i) => {
+      const e = p.at.get(x + '\u0000' + y);
+      cells.push({ i, j, flagged: !!(e && e.job.qc && e.job.qc.flagged) });
+    }));
+    return { columns: p.columns.length, rows: p.rows.length, cells };
+  });
+  ok(plan.columns === 2 && plan.rows === 4, 'the plan is the grid in view: 2 variants across, 4 values of n down', plan);
+  // width = 8 + row labels + 8 + columns x (320 + 8); height = 40 + 28 + 8 + rows x (180 + 8)
+  const labels = size && size[0] - 16 - plan.columns * 328;
+  ok(size && labels >= 80 && labels <= 240 && labels % 40 === 0 && size[1] === 76 + plan.rows * 188,
+    'the PNG is columns x 320 px cells plus the label margins, rows x 180 px plus the title and heads', { size, labels });
+  const note = await page.$eval('#grid .grid-image-note', (n) => n.textContent);
+  ok(size && note === `qc-report-grid-variant-n.png (${size[0]}\u00d7${size[1]})`, 'the page says what it saved', note);
+
+  const flagged = plan.cells.filter((c) => c.flagged);
+  ok(flagged.length > 0 && flagged.length < plan.cells.length, 'some clips of the run are flagged, not all', flagged.length);
+  const at = (c, dx, dy) => [16 + labels + c.i * 328 + dx, 76 + c.j * 188 + dy];
+  const colours = await pixels(page, png, plan.cells.map((c) => at(c, 8, 8)).concat(plan.cells.map((c) => at(c, 160, 150))));
+  const red = ([r, g, b]) => r > 150 && g < 80 && b < 80;
+  const corner = colours.slice(0, plan.cells.length);
+  ok(plan.cells.every((c, k) => red(corner[k]) === c.flagged), 'a red label on each flagged clip, on no other', { corner, plan });
+  const inside = colours.slice(plan.cells.length);
+  ok(inside.every(([r, g, b]) => !(r > 240 && g > 240 && b > 240)), 'every cell has its poster (no white cell)', inside);
+  const [cr, cg, cb] = (await pixels(page, png, [[4, 4]]))[0];
+  ok(cr === 255 && cg === 255 && cb === 255, 'the margins are white', [cr, cg, cb]);
+
+  // The command line draws the same cells.
+  const cli = path.join(SCRATCH, 'cli.png');
+  execFileSync(HH, ['report', QC_DIR, '--grid-image', cli, '--columns', 'variant', '--rows', 'n'], { stdio: 'pipe' });
+  const cliSize = pngSize(fs.readFileSync(cli));
+  ok(cliSize && size && cliSize[1] === size[1] && (cliSize[0] - size[0]) % 40 === 0,
+    'hh report --grid-image makes the same grid (same cells, label margins in steps of 40 px)', { cliSize, size });
+  ok(elsewhere.length === 0, 'the button sends nothing anywhere', elsewhere);
+  server.close();
+
+  // Opened from a file: the canvas cannot be read; the page says how instead.
+  await page.goto('file://' + path.join(RUN_DIR, 'report.html'));
+  await page.waitForSelector('#grid figure.cell');
+  await page.selectOption('#grid select[aria-label="columns"]', 'time');
+  await page.selectOption('#grid select[aria-label="rows"]', 'weather');
+  await page.selectOption('#grid select[aria-label="variant"]', 'film');
+  await page.selectOption('#grid select[aria-label="sample"]', '2');
+  await page.click('#grid button.grid-image');
+  await page.waitForSelector('#grid .grid-image-command', { timeout: 15000 }).catch(() => null);
+  const told = await page.$eval('#grid .grid-image-note', (n) => n.textContent);
+  const command = await page.$eval('#grid .grid-image-command', (n) => n.textContent).catch(() => '');
+  ok(/opened from disk/.test(told), 'from a file, the page says the picture cannot be exported from there', told);
+  const want = `hh report ${RUN_DIR} --grid-image --columns time --rows weather --page variant=film --page sample=2`;
+  ok(command === want, 'and gives the command with the run directory, the axes and the page', { command, want });
+  const out = path.join(RUN_DIR, 'grid.png');
+  let ran = false;
+  try {
+    execFileSync('bash', ['-c', command.replace(/^hh /, "'" + HH + "' ")], { stdio: 'pipe' });
+    ran = true;
+  } catch (e) {
+    ok(false, 'the command runs', String(e.stderr || e));
+  }
+  ok(ran && pngSize(fs.readFileSync(out)) !== null, 'that command, pasted in a shell, writes the picture', out);
+  ok(errors.length === 0, 'no script errors', errors);
+  await context.close();
+}
+
+main().catch((e) => {
+  console.log('not ok - the browser test ran to its end');
+  console.log('#   ' + String(e && e.stack || e).split('\n').join('\n#   '));
+  process.exit(1);
+}).then(() => process.exit(failures ? 1 : 0));
