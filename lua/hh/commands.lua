@@ -399,7 +399,9 @@ function M.run(argv)
   -- Benchmarks only: the loop's counters (longest stall, requests) as JSON.
   local stats_file = os.getenv("HH_STATS")
   if stats_file and stats_file ~= "" then
-    require("hh.fs").write_atomic(stats_file, require("hh.json").encode(core.stats()) .. "\n")
+    local stats = core.stats()
+    if state.live then stats.live_writes, stats.live_seconds = state.live.writes, state.live.seconds end
+    require("hh.fs").write_atomic(stats_file, require("hh.json").encode(stats) .. "\n")
   end
   report_end(r, out, summary, opts.json and function(text) io.stderr:write(safe(text), "\n") end
     or function(text) display.print(text) end)

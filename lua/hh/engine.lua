@@ -226,6 +226,7 @@ function M.run(r, jobs, opts)
     -- with the next rewrite (every few seconds at most).
     ctx.live = require("hh.report_live").new(opts.out, journal)
     ctx.live.open = opts.open
+    if opts.state then opts.state.live = ctx.live end
     local emit = ctx.emit
     ctx.emit = function(kind, rec)
       emit(kind, rec)
