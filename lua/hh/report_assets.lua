@@ -244,7 +244,7 @@ M.js = [==[
   // neither names a variant in a blind view.
   function video(job, blind) {
     const q = job.qc || {};
-    const v = h('video', { class: 'clip', 'data-src': fileUrl(job.file), 'data-job': job.job,
+    const v = h('video', { class: 'clip', 'data-src': fileUrl(blind ? job.blind : job.file), 'data-job': blind ? null : job.job,
       poster: q.poster ? fileUrl(q.poster) : null, preload: 'none', playsinline: true, muted: true,
       title: blind ? null : 'click to hear this one' });
     v.muted = true;
@@ -285,7 +285,7 @@ M.js = [==[
   function figure(entry, opts) {
     opts = opts || {};
     const job = entry && entry.job;
-    const fig = h('figure', { class: 'cell', 'data-x': opts.x, 'data-y': opts.y, 'data-job': job && job.job,
+    const fig = h('figure', { class: 'cell', 'data-x': opts.x, 'data-y': opts.y, 'data-job': job && !opts.blind ? job.job : null,
       'data-state': job ? job.state : 'none' });
     if (!job) {
       fig.append(h('div', { class: 'novideo empty' }, 'no job'));
@@ -417,7 +417,7 @@ M.js = [==[
 
 ]==] .. require("hh.report_judge").js .. [==[
   // --- views, one at a time, named by the address's #fragment
-  const VIEWS = { grid: renderGrid, ab: renderAB, judge: renderJudge, failures: () => attach([]) };
+  const VIEWS = { grid: renderGrid, ab: renderAB, judge: renderJudge, ranking: renderRanking, failures: () => attach([]) };
   let view = null;
   function show() {
     const name = location.hash.slice(1);
@@ -431,8 +431,8 @@ M.js = [==[
   show();
 
   window.hhReport = { data: DATA, axes: axes, grid: grid, player: player, play: play, pause: pause, seek: seek,
-    renderGrid: renderGrid, bradleyTerry: bradleyTerry, rank: rank, localVotes: localVotes, allVotes: allVotes,
-    current: () => current, pairs: pairs };
+    renderGrid: renderGrid, bradleyTerry: hhRank.bradleyTerry, rank: hhRank.rank, ranking: hhRank, localVotes: localVotes,
+    allVotes: allVotes, current: () => current, pairs: pairs };
 })();
 ]==]
 
