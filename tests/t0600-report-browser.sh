@@ -7,7 +7,11 @@
 # ranking, exported votes imported with hh votes import into a regenerated
 # report; a run of refused jobs and reruns shows their reasons; posters,
 # filmstrips, badges and the flagged filter of a run with black clips
-# (tests/browser/checks.test.js). HH_SCREENSHOTS=DIR saves the pictures of docs/report.md there.
+# (tests/browser/checks.test.js); blind judging of four variants: nothing
+# on screen names one, pairs chosen where a vote decides most and spread
+# over cells and samples, the votes each place needs (tests/browser/
+# judge.test.js); a short run of tools/bench-judge.js. HH_SCREENSHOTS=DIR
+# saves the pictures of docs/report.md there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 
@@ -94,6 +98,28 @@ run_hh run qc.yaml --out qcrun -q
 is "$(jq -s 'map(select(.qc.flags == ["black"])) | length > 0' qcrun/manifest.jsonl)" true "a run with black clips, flagged"
 stop_sim
 
+# Blind judging: four variants over two cells and two samples (their clips
+# mostly differ; two that are the same bytes share their blind name).
+start_sim --time-scale 0.002 --palette 64
+hh_env
+cat > judge.yaml <<'Y'
+name: judge-four
+prompt: "a {place} at noon"
+sweep:
+  place: [harbor, meadow]
+seed: auto
+samples: 2
+compare:
+  amber: "{prompt}, warm light"
+  cobalt: "{prompt}, cold light"
+  dune: "{prompt}, dry air"
+  ember: "{prompt}, low sun"
+output: "{place}-{variant}-{sample}.mp4"
+Y
+run_hh run judge.yaml --out judgerun -q
+is "$RC" 0 "a run of four variants to judge"
+stop_sim
+
 # browser SCRIPT: runs a test script, its "ok - ..." lines as TAP.
 browser() {
     node "$BROWSER_DIR/$1" > "$SCRATCH/browser.out" 2> "$SCRATCH/browser.err"
@@ -109,7 +135,19 @@ browser() {
     is "$status" 0 "$1 ran to its end and passed"
 }
 
-export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun HH_CHROMIUM=$CHROMIUM
+export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun JUDGE_DIR=$SCRATCH/judgerun HH_CHROMIUM=$CHROMIUM
 browser report.test.js
 browser checks.test.js
+browser judge.test.js
+
+# The benchmark of the pair choice (make bench runs it in full), on a few
+# seeds: active choice needs at most a third of the random order's votes,
+# with as many right winners. The seeds are fixed, so this is deterministic.
+bench=$(node "$TESTS_DIR/../tools/bench-judge.js" "$HH" --seeds 12) || bail "tools/bench-judge.js failed"
+result=$(printf '%s\n' "$bench" | sed -n 's/^result //p')
+printf '%s\n' "$bench" | sed 's/^/# /'
+eval "$(printf '%s\n' "$result" | tr ' ' '\n' | grep -E '^[a-z_]+=[0-9.]+$')"
+ok "$(awk -v a="$active_median" -v r="$random_median" 'BEGIN { exit !(a * 3 <= r) }'; echo $?)" \
+    "the pair choice needs at most a third of the random order's votes ($active_median against $random_median, 12 seeds)"
+ok "$( [ "$active_right" -ge "$random_right" ]; echo $?)" "and picks the right winner as often ($active_right and $random_right of 12)"
 done_testing

@@ -87,11 +87,12 @@ M.js = require("hh.report_rank").js .. [==[
 
   const ordinal = (n) => n + (n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] || 'th');
   const votesText = (n) => (n === 1 ? '1 vote' : n + ' votes');
+  const moreVotes = (n) => (n === 1 ? '1 more vote' : n + ' more votes');
   // What a row's place still needs, in words.
   function toSettle(row) {
     if (row.confident) return 'settled';
     if (!isFinite(row.needed) || row.needed > 100000) return 'too close to call';
-    return 'about ' + votesText(row.needed) + ' more';
+    return 'about ' + moreVotes(row.needed);
   }
   // Before any vote: the estimate for the first two places.
   function firstWords() {
@@ -184,7 +185,7 @@ M.js = require("hh.report_rank").js .. [==[
     const top = hhRank.rank(votes, variants)[0];
     sec.append(h('p', { class: 'progress' }, !votes.length ? firstWords() : top.confident
       ? '1st place is settled; the votes now go to the places below it.'
-      : isFinite(top.needed) && top.needed <= 100000 ? '1st place: about ' + votesText(top.needed) + ' more to settle it.'
+      : isFinite(top.needed) && top.needed <= 100000 ? '1st place: about ' + moreVotes(top.needed) + ' to settle it.'
         : '1st place: too close to call yet.'),
       h('p', { class: 'note' }, 'Each pair is the one whose vote decides most: the leader against the rival ' +
         'that could still pass it, shown on the cell and sample you have seen least, its sides drawn at random. ' +

@@ -142,6 +142,7 @@ const hhRank = (function () {
   }
 
   const overlap = (a, b) => a.low <= b.high && b.low <= a.high;
+  const near = (x, y) => Math.abs(x - y) < 1e-9;
 
   // The ranking, best first. A row: variant, score (log-strength, mean 0),
   // low and high (the 95% interval), chance (of beating another variant),
@@ -229,13 +230,13 @@ const hhRank = (function () {
       return [lead.variant, pick(behind.filter((r) => r.votes === least)).variant];
     }
     const lo = (r) => r.score - WIDE * (r.score - r.low), hi = (r) => r.score + WIDE * (r.high - r.score);
-    for (const a of rows) {
-      const rivals = rows.filter((b) => ok(a, b) && lo(a) <= hi(b) && lo(b) <= hi(a));
-      if (!rivals.length) continue;
-      const top = Math.max(...rivals.map(hi));
-      return [a.variant, pick(rivals.filter((b) => hi(b) === top)).variant];
-    }
-    return leastJudged(pairs);
+    const rivalsOf = (a) => rows.filter((b) => ok(a, b) && lo(a) <= hi(b) && lo(b) <= hi(a));
+    const open = rows.filter((a) => rivalsOf(a).length);
+    if (!open.length) return leastJudged(pairs);
+    // Equal scores (as with votes that say nothing yet) are drawn at random.
+    const a = pick(open.filter((r) => near(r.score, open[0].score)));
+    const rivals = rivalsOf(a), top = Math.max(...rivals.map(hi));
+    return [a.variant, pick(rivals.filter((b) => near(hi(b), top))).variant];
   }
 
   // The next pair for one judge: the variants from choose(), shown on the
