@@ -14,7 +14,7 @@ case "$goal" in
     build) want="$build" ;;
     test) want="$build $runtime jq perl sqlite3 $browser" ;;
     demo) want="$build $runtime" ;;
-    bench) want="$build $runtime jq time" ;;
+    bench) want="$build $runtime jq time nodejs" ;; # nodejs: tools/bench-judge.js
     soak) want="$build $runtime jq sqlite3" ;;
     valgrind) want="$build $runtime jq perl sqlite3 valgrind" ;;
     *) echo "ensure-deps: unknown goal $goal" >&2; exit 2 ;;
