@@ -146,7 +146,8 @@ const hhRank = (function () {
 
   // The ranking, best first. A row: variant, score (log-strength, mean 0),
   // low and high (the 95% interval), chance (of beating another variant),
-  // wins, ties, losses, votes (comparisons it was in), confident (its
+  // wins, ties, losses, votes (comparisons it was in), versus (votes with
+  // each other variant, by name), confident (its
   // interval clear of every other: its place is settled) and needed (an
   // estimate of the votes that would settle it; Infinity: too close; left
   // out with opts.needed false).
@@ -179,13 +180,14 @@ const hhRank = (function () {
     return rows;
   }
 
-  // Each row's wins, ties, losses and votes.
+  // Each row's wins, ties, losses, votes, and votes with each other variant.
   function count(votes, rows) {
     const at = new Map(rows.map((r) => [r.variant, r]));
+    for (const r of rows) { r.versus = {}; for (const o of rows) if (o !== r) r.versus[o.variant] = 0; }
     for (const v of votes) {
       const a = at.get(v.left), b = at.get(v.right);
       if (!a || !b || a === b) continue;
-      a.votes++; b.votes++;
+      a.votes++; b.votes++; a.versus[b.variant]++; b.versus[a.variant]++;
       if (v.choice === 'left') { a.wins++; b.losses++; } else if (v.choice === 'right') { b.wins++; a.losses++; } else { a.ties++; b.ties++; }
     }
   }
@@ -203,8 +205,9 @@ const hhRank = (function () {
   // names, or null. can(a, b) says whether a pair has clips to show; rand()
   // breaks ties.
   //  1. until every variant has WARMUP votes: the least judged pair;
-  //  2. while a variant other than the leader has fewer votes than the
-  //     square root of all votes: the leader against it;
+  //  2. while a variant has met the leader fewer times than the square
+  //     root of all votes: the leader against the one that met it least
+  //     (so none is written off on a few unlucky votes);
   //  3. the first variant (best first) whose interval, widened WIDE times,
   //     overlaps another's so widened, against the rival whose widened
   //     interval reaches highest;
@@ -223,11 +226,11 @@ const hhRank = (function () {
     const fewest = Math.min(...rows.map((r) => r.votes));
     if (fewest < WARMUP) return leastJudged(pairs.filter(([a, b]) => a.votes === fewest || b.votes === fewest));
     const lead = rows.find((r) => pairs.some((p) => p.includes(r)));
-    const floor = Math.sqrt(rows.reduce((s, r) => s + r.votes, 0) / 2);
-    const behind = rows.filter((r) => r.votes < floor && ok(lead, r));
+    const floor = Math.sqrt(rows.reduce((s, r) => s + r.votes, 0) / 2), met = (r) => r.versus[lead.variant];
+    const behind = rows.filter((r) => ok(lead, r) && met(r) < floor);
     if (behind.length) {
-      const least = Math.min(...behind.map((r) => r.votes));
-      return [lead.variant, pick(behind.filter((r) => r.votes === least)).variant];
+      const least = Math.min(...behind.map(met));
+      return [lead.variant, pick(behind.filter((r) => met(r) === least)).variant];
     }
     const lo = (r) => r.score - WIDE * (r.score - r.low), hi = (r) => r.score + WIDE * (r.high - r.score);
     const rivalsOf = (a) => rows.filter((b) => ok(a, b) && lo(a) <= hi(b) && lo(b) <= hi(a));
