@@ -143,11 +143,11 @@ browser judge.test.js
 # The benchmark of the pair choice (make bench runs it in full), on a few
 # seeds: active choice needs at most a third of the random order's votes,
 # with as many right winners. The seeds are fixed, so this is deterministic.
-bench=$(node "$TESTS_DIR/../tools/bench-judge.js" "$HH" --seeds 12) || bail "tools/bench-judge.js failed"
+bench=$(node "$TESTS_DIR/../tools/bench-judge.js" "$HH" --seeds 20) || bail "tools/bench-judge.js failed"
 result=$(printf '%s\n' "$bench" | sed -n 's/^result //p')
 printf '%s\n' "$bench" | sed 's/^/# /'
 eval "$(printf '%s\n' "$result" | tr ' ' '\n' | grep -E '^[a-z_]+=[0-9.]+$')"
 ok "$(awk -v a="$active_median" -v r="$random_median" 'BEGIN { exit !(a * 3 <= r) }'; echo $?)" \
-    "the pair choice needs at most a third of the random order's votes ($active_median against $random_median, 12 seeds)"
-ok "$( [ "$active_right" -ge "$random_right" ]; echo $?)" "and picks the right winner as often ($active_right and $random_right of 12)"
+    "the pair choice needs at most a third of the random order's votes ($active_median against $random_median, 20 seeds)"
+ok "$( [ "$active_right" -ge "$random_right" ]; echo $?)" "and picks the right winner as often ($active_right and $random_right of 20)"
 done_testing

@@ -8,7 +8,8 @@
 // are between the others; the votes each place still needs. Run by
 // tests/t0600-report-browser.sh. Environment: JUDGE_DIR (a run of 4
 // variants amber, cobalt, dune, ember over 2 cells and 2 samples, output
-// {place}-{variant}-{sample}.mp4), HH_CHROMIUM, SCRATCH.
+// {place}-{variant}-{sample}.mp4), HH_CHROMIUM, SCRATCH, HH_SCREENSHOTS (a
+// directory to save report-ranking.png in).
 'use strict';
 
 const { chromium } = require('playwright-core');
@@ -185,6 +186,9 @@ async function main() {
   ok(close.shown.every(([v, text], i) => v === close.want[i][0] &&
     text === 'about ' + close.want[i][1] + ' more votes' && close.want[i][1] > 0),
   'with 40 votes and no place settled, each place shows the votes it still needs', close);
+  if (process.env.HH_SCREENSHOTS) {
+    await page.screenshot({ path: path.join(process.env.HH_SCREENSHOTS, 'report-ranking.png'), fullPage: true });
+  }
   await open('judge');
   const progress2 = await page.$eval('#judge .progress', (p) => p.textContent);
   ok(progress2 === '1st place: about ' + close.want[0][1] + ' more votes to settle it.', 'and the judging view the 1st place\'s', progress2);
