@@ -431,8 +431,8 @@ M.js = [==[
   show();
 
   window.hhReport = { data: DATA, axes: axes, grid: grid, player: player, play: play, pause: pause, seek: seek,
-    renderGrid: renderGrid, bradleyTerry: hhRank.bradleyTerry, rank: hhRank.rank, ranking: hhRank, localVotes: localVotes,
-    allVotes: allVotes, current: () => current, pairs: pairs };
+    renderGrid: renderGrid, bradleyTerry: bradleyTerry, rank: rank, localVotes: localVotes, allVotes: allVotes,
+    current: () => current, pairs: pairs, ranking: hhRank };
 })();
 ]==]
 

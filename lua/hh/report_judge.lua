@@ -3,11 +3,14 @@
 -- chosen where a vote decides most, and the ranking (its own view, the only
 -- one that names the variants). The statistics are hh.report_rank's, put in
 -- front; it is inlined inside hh.report_assets' script and shares its scope
--- (h, figure, slots, entries, variants, attach, transport).
+-- (h, figure, slots, entries, variants, attach, transport; it gives it rank,
+-- bradleyTerry, allVotes).
 
 local M = {}
 
 M.js = require("hh.report_rank").js .. [==[
+  const bradleyTerry = hhRank.bradleyTerry, rank = hhRank.rank;
+
   // --- votes: this browser's (localStorage) and the run's (votes.jsonl)
   // Keyed by the run directory's id: another run of the same recipe has the
   // same name and cells but other videos.
@@ -131,7 +134,7 @@ M.js = require("hh.report_rank").js .. [==[
     sec.replaceChildren();
     attach([]);
     const votes = allVotes();
-    const rows = hhRank.rank(votes, variants);
+    const rows = rank(votes, variants);
     sec.append(h('h2', {}, 'Ranking (Bradley\u2013Terry)'),
       h('p', { class: 'summary' }, votes.length ? votesText(votes.length) + ' counted (' + DATA.votes.length +
         ' in votes.jsonl, ' + localVotes().length + ' in this browser).' : firstWords() +
@@ -182,7 +185,7 @@ M.js = require("hh.report_rank").js .. [==[
       h('button', { 'data-choice': 'skip', on: { click: () => vote('skip') } }, ['skip ', h('kbd', {}, 's')]),
       h('button', { 'data-choice': 'right', on: { click: () => vote('right') } }, ['right is better ', h('kbd', {}, '\u2192')]),
     ]));
-    const top = hhRank.rank(votes, variants)[0];
+    const top = rank(votes, variants)[0];
     sec.append(h('p', { class: 'progress' }, !votes.length ? firstWords() : top.confident
       ? '1st place is settled; the votes now go to the places below it.'
       : isFinite(top.needed) && top.needed <= 100000 ? '1st place: about ' + moreVotes(top.needed) + ' to settle it.'
