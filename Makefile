@@ -86,6 +86,7 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@tools/bench.sh $(abspath $(BUILD))
 	@tools/bench-qc.sh $(abspath $(BUILD))
+	@node tools/bench-judge.js $(abspath $(BUILD))/hh
 
 # The money reconciliation under a fault storm: SOAK_JOBS (10000), SOAK_RATE
 # (0.05), SOAK_KILLS (10), SOAK_SEED (1); tools/soak.sh says the rest.

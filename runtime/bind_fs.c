@@ -440,6 +440,50 @@ static int l_read_regular(lua_State *L)
     return 1;
 }
 
+/* fs.link(from, to): makes `to` a hard link to the regular file `from`;
+ * true, or nil, a message and why: "exists" (`to` names another file),
+ * "unsupported" (the file system refuses hard links there: copy instead)
+ * or "io". A `from` that is a symbolic link is refused, not followed; a
+ * `to` that already names the same file is left as it is. */
+static int link_refused(lua_State *L, const char *why, const char *path, const char *reason)
+{
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, reason);
+    lua_pushstring(L, why);
+    return 3;
+}
+
+static int l_link(lua_State *L)
+{
+    const char *from = luaL_checkstring(L, 1);
+    const char *to = luaL_checkstring(L, 2);
+    struct stat st, now;
+    if (lstat(from, &st) != 0)
+        return link_refused(L, "io", from, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return link_refused(L, "io", from, S_ISLNK(st.st_mode) ? "is a symlink" : "not a regular file");
+    if (lstat(to, &now) == 0) {
+        if (S_ISREG(now.st_mode) && now.st_ino == st.st_ino && now.st_dev == st.st_dev) {
+            lua_pushboolean(L, 1);
+            return 1;
+        }
+        return link_refused(L, "exists", to, "exists");
+    }
+    /* Without AT_SYMLINK_FOLLOW, a `from` swapped for a symbolic link after
+     * the lstat is linked as the link itself, which the check below sees. */
+    if (linkat(AT_FDCWD, from, AT_FDCWD, to, 0) != 0) {
+        int e = errno;
+        int unsupported = e == EXDEV || e == EPERM || e == EMLINK || e == ENOTSUP || e == EOPNOTSUPP;
+        return link_refused(L, e == EEXIST ? "exists" : unsupported ? "unsupported" : "io", to, strerror(e));
+    }
+    if (lstat(to, &now) != 0 || !S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+        unlink(to);
+        return link_refused(L, "io", from, "the file changed while it was linked");
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static const luaL_Reg fs_functions[] = {
     {"read", l_read},
     {"read_regular", l_read_regular},
@@ -449,6 +493,7 @@ static const luaL_Reg fs_functions[] = {
     {"lock", l_lock},
     {"sha256_file", l_sha256_file},
     {"list", l_list},
+    {"link", l_link},
     {"remove", l_remove},
     {"mkdirs", l_mkdirs},
     {"beneath", l_beneath},

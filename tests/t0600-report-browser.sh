@@ -13,8 +13,11 @@
 # and sorts (tests/browser/layout.test.js); the grid's Grid image button over
 # http and from a file (tests/browser/grid-image.test.js); a page opened
 # while its run goes on picks new results up, keeping its place and votes
-# (tests/browser/live.test.js). HH_SCREENSHOTS=DIR saves the pictures of
-# docs/report.md there.
+# (tests/browser/live.test.js); blind judging of four variants: nothing
+# on screen names one, pairs chosen where a vote decides most and spread
+# over cells and samples, the votes each place needs (tests/browser/
+# judge.test.js); a short run of tools/bench-judge.js. HH_SCREENSHOTS=DIR
+# saves the pictures of docs/report.md there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
 
@@ -140,6 +143,26 @@ Y
 run_hh run mixed.yaml --out mixed -q
 is "$(jq -s '[(map(.state) | unique), (map(select(.qc.flagged)) | length > 0)]' -c mixed/manifest.jsonl)" \
     '[["done","failed","unknown"],true]' "a run with done, failed, unknown and flagged jobs"
+# Blind judging: four variants over two cells and two samples (their clips
+# mostly differ; two that are the same bytes share their blind name).
+start_sim --time-scale 0.002 --palette 64
+hh_env
+cat > judge.yaml <<'Y'
+name: judge-four
+prompt: "a {place} at noon"
+sweep:
+  place: [harbor, meadow]
+seed: auto
+samples: 2
+compare:
+  amber: "{prompt}, warm light"
+  cobalt: "{prompt}, cold light"
+  dune: "{prompt}, dry air"
+  ember: "{prompt}, low sun"
+output: "{place}-{variant}-{sample}.mp4"
+Y
+run_hh run judge.yaml --out judgerun -q
+is "$RC" 0 "a run of four variants to judge"
 stop_sim
 
 # browser SCRIPT: runs a test script, its "ok - ..." lines as TAP.
@@ -157,7 +180,7 @@ browser() {
     is "$status" 0 "$1 ran to its end and passed"
 }
 
-export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun HH_CHROMIUM=$CHROMIUM
+export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun JUDGE_DIR=$SCRATCH/judgerun HH_CHROMIUM=$CHROMIUM
 export SWEEP_DIR=$SCRATCH/sweep AB_DIR=$SCRATCH/ab ROWS_DIR=$SCRATCH/rows MIXED_DIR=$SCRATCH/mixed
 browser report.test.js
 browser checks.test.js
@@ -184,4 +207,16 @@ browser live.test.js
 wait "$live_pid"
 is "$?" 0 "the run the page followed succeeded"
 stop_sim
+browser judge.test.js
+
+# The benchmark of the pair choice (make bench runs it in full), on a few
+# seeds: active choice needs at most a third of the random order's votes,
+# with as many right winners. The seeds are fixed, so this is deterministic.
+bench=$(node "$TESTS_DIR/../tools/bench-judge.js" "$HH" --seeds 20) || bail "tools/bench-judge.js failed"
+result=$(printf '%s\n' "$bench" | sed -n 's/^result //p')
+printf '%s\n' "$bench" | sed 's/^/# /'
+eval "$(printf '%s\n' "$result" | tr ' ' '\n' | grep -E '^[a-z_]+=[0-9.]+$')"
+ok "$(awk -v a="$active_median" -v r="$random_median" 'BEGIN { exit !(a * 3 <= r) }'; echo $?)" \
+    "the pair choice needs at most a third of the random order's votes ($active_median against $random_median, 20 seeds)"
+ok "$( [ "$active_right" -ge "$random_right" ]; echo $?)" "and picks the right winner as often ($active_right and $random_right of 20)"
 done_testing

@@ -47,6 +47,38 @@ is "$(printf '%s' "$csp" | sed -n "s/.*script-src &#39;sha256-\([^&]*\)&#39;;.*/
 like "$csp" "default-src &#39;none&#39;;" "and nothing else by default"
 is "$(grep '<dt>jobs' run/report.html)" '<dt>jobs</dt><dd>8: <span class="state done">8 done</span></dd>' "the summary is in the HTML itself"
 
+# Blind names for judging: a hard link per distinct clip, named by its sha256.
+shas=$(jq -r 'select(.state == "done") | .sha256' run/manifest.jsonl | sort -u)
+is "$(ls run/blind | tr '\n' ' ')" "$(printf '%s.mp4 ' $shas)" "run/blind has a name per distinct clip: its sha256"
+is "$(jqv "$json" '[.jobs[] | select(.blind != ("blind/" + .sha256 + ".mp4"))] | length')" 0 "each job of the data has its blind name"
+bad=0
+for sha in $shas; do
+    [ "$(sha256sum < "run/blind/$sha.mp4" | cut -d' ' -f1)" = "$sha" ] && [ "$(stat -c %h "run/blind/$sha.mp4")" -ge 2 ] || bad=1
+done
+is "$bad" 0 "each is a hard link to a clip with those bytes"
+gone=$(printf '%s\n' $shas | head -n 1)
+gone_files=$(jq -r --arg s "$gone" 'select(.sha256 == $s) | .file' run/manifest.jsonl)
+mkdir aside && for f in $gone_files; do mv "run/$f" aside/; done
+run_hh report run
+is "$RC:$(ls run/blind | grep -c "$gone")" "0:0" "a clip deleted from the run loses its blind name at the next hh report"
+is "$(data run/report.html | jq --arg s "$gone" '[.jobs[] | select(.sha256 == $s) | .blind | values] | length')" 0 \
+    "and the judging view leaves it out"
+for f in $gone_files; do mv "aside/${f##*/}" "run/$f"; done
+run_hh report run
+mkdir lk && echo clip > lk/a && ln -s a lk/s && mkdir lk/d
+run_hh -e 'local fs = require("hh.fs")
+for _, p in ipairs({ { "lk/a", "lk/b" }, { "lk/a", "lk/b" }, { "lk/s", "lk/c" }, { "lk/d", "lk/c" }, { "lk/none", "lk/c" },
+  { "lk/a", "lk/s" }, { "lk/a", "lk/no/c" } }) do print(fs.link(p[1], p[2])) end'
+is "$OUT" "true
+true
+nil	lk/s: is a symlink	io
+nil	lk/d: not a regular file	io
+nil	lk/none: No such file or directory	io
+nil	lk/s: exists	exists
+nil	lk/no/c: No such file or directory	io" "hh.fs.link: a hard link (again: already there), never from a symlink, nor over another file"
+is "$(stat -c %i lk/a)" "$(stat -c %i lk/b)" "the link is the same file"
+is "$(readlink lk/s)" "a" "the symlink in the way is left alone"
+
 # Failures with their reasons; values with HTML in them are escaped.
 start_sim --time-scale 0.002 --fault task-policy=1
 hh_env

@@ -91,7 +91,7 @@ function M.job_entry(dir, row, check)
     cell_values = decode_or(row.cell_values, json.object()), params = decode_or(row.params, json.object()),
     state = row.state, class = row.class, failure_class = row.failure_class, error = row.error,
     task_id = row.task_id, credits = row.credits, attempts = row.attempts,
-    file = file, present = file and fs.size(dir .. "/" .. file) ~= nil or nil, bytes = row.bytes,
+    file = file, present = file and fs.size(dir .. "/" .. file) ~= nil or nil, bytes = row.bytes, sha256 = row.sha256,
     polls = row.polls, seconds = row.seconds, submitted_at = row.submitted_at, finished_at = row.finished_at,
     rerun_of = row.rerun_of, rerun_rule = row.rerun_rule,
   }
@@ -222,12 +222,13 @@ function M.render(data, failures)
     '<meta name="generator" content="hh ', e(data.run.hh or ""), '">\n',
     "<title>", e(data.run.name), " &mdash; hh report</title>\n<style>\n", assets.css, "</style>\n</head>\n<body>\n",
     '<header>\n<h1>', e(data.run.name), ' <small>hh report</small></h1>\n<nav id="tabs">',
-    '<a href="#grid">Grid</a> <a href="#ab">A/B</a> <a href="#judge">Judge</a> <a href="#failures">Not done (',
+    '<a href="#grid">Grid</a> <a href="#ab">A/B</a> <a href="#judge">Judge</a> <a href="#ranking">Ranking</a> <a href="#failures">Not done (',
     e(#(failures or {})), ")</a></nav>\n</header>\n<main>\n",
     render_summary(data, failures or {}),
     '<section id="grid" class="view" hidden></section>\n',
     '<section id="ab" class="view" hidden></section>\n',
     '<section id="judge" class="view" hidden></section>\n',
+    '<section id="ranking" class="view" hidden></section>\n',
     "<noscript><p>The grid, A/B and judging views need JavaScript; the videos are beside this file.</p></noscript>\n",
     "</main>\n",
     '<footer>hh ', e(data.run.hh or ""), " &middot; generated ", e(data.run.generated_at), "</footer>\n",
@@ -242,6 +243,7 @@ function M.write(dir)
   local data, warnings, failures = M.data(dir)
   if not data then return nil, warnings end
   for _, w in ipairs(warnings or {}) do say("report: %s (left out)", w) end
+  for _, w in ipairs(require("hh.report_blind").link(dir, data)) do say("report: %s", w) end
   local ok, err = fs.write_atomic(dir .. "/" .. M.FILE, M.render(data, failures))
   if not ok then return nil, err end
   return true

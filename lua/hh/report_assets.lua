@@ -272,7 +272,7 @@ M.js = [==[
   // neither names a variant in a blind view.
   function video(job, blind) {
     const q = job.qc || {};
-    const v = h('video', { class: 'clip', 'data-src': fileUrl(job.file), 'data-job': job.job, 'data-duration': q.duration,
+    const v = h('video', { class: 'clip', 'data-src': fileUrl(blind ? job.blind : job.file), 'data-job': blind ? null : job.job, 'data-duration': q.duration,
       poster: q.poster ? fileUrl(q.poster) : null, preload: 'none', playsinline: true, muted: true,
       title: blind ? null : 'click to hear this one' });
     v.muted = true;
@@ -392,7 +392,7 @@ M.js = [==[
   function figure(entry, opts) {
     opts = opts || {};
     const job = entry && entry.job;
-    const fig = h('figure', { class: 'cell', 'data-x': opts.x, 'data-y': opts.y, 'data-job': job && job.job,
+    const fig = h('figure', { class: 'cell', 'data-x': opts.x, 'data-y': opts.y, 'data-job': job && !opts.blind ? job.job : null,
       'data-state': job ? job.state : 'none' });
     if (!job) {
       fig.append(h('div', { class: 'novideo empty' }, 'no job'));
@@ -470,7 +470,7 @@ M.js = [==[
 ]==] .. require("hh.report_judge").js .. [==[
 ]==] .. require("hh.report_image").js .. [==[
   // --- views, one at a time, named by the address's #fragment
-  const VIEWS = { grid: renderGrid, ab: renderAB, judge: renderJudge, failures: () => attach([]) };
+  const VIEWS = { grid: renderGrid, ab: renderAB, judge: renderJudge, ranking: renderRanking, failures: () => attach([]) };
   let view = null;
   function show() {
     const name = location.hash.slice(1);
@@ -487,7 +487,7 @@ M.js = [==[
 
   window.hhReport = { data: DATA, axes: axes, grid: grid, player: player, play: play, pause: pause, seek: seek,
     renderGrid: renderGrid, defaultAxes: defaultAxes, emptiness: (x, y) => emptiness(axis(x), axis(y)), promptDiff: promptDiff, bradleyTerry: bradleyTerry, rank: rank, localVotes: localVotes, allVotes: allVotes,
-    current: () => current, pairs: pairs };
+    current: () => current, pairs: pairs, ranking: hhRank };
 })();
 ]==]
 

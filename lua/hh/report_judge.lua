@@ -1,12 +1,16 @@
 -- hh.report_judge: the part of report.html's script that judges: votes
--- (this browser's in localStorage, the run's from votes.jsonl), the
--- Bradley-Terry ranking with bootstrap intervals, and blind pairs. It is
--- inlined inside hh.report_assets' script and shares its scope (h, figure,
--- slots, variants, attach, transport).
+-- (this browser's in localStorage, the run's from votes.jsonl), blind pairs
+-- chosen where a vote decides most, and the ranking (its own view, the only
+-- one that names the variants). The statistics are hh.report_rank's, put in
+-- front; it is inlined inside hh.report_assets' script and shares its scope
+-- (h, figure, slots, entries, variants, attach, transport; it gives it rank,
+-- bradleyTerry, allVotes).
 
 local M = {}
 
-M.js = [==[
+M.js = require("hh.report_rank").js .. [==[
+  const bradleyTerry = hhRank.bradleyTerry, rank = hhRank.rank;
+
   // --- votes: this browser's (localStorage) and the run's (votes.jsonl)
   // Keyed by the run directory's id: another run of the same recipe has the
   // same name and cells but other videos.
@@ -37,134 +41,39 @@ M.js = [==[
     return [...seen.values()].filter((v) => variants.includes(v.left) && variants.includes(v.right));
   }
 
-  // --- Bradley-Terry: P(i beats j) = p_i / (p_i + p_j), fitted by Hunter's
-  // MM algorithm; a tie is half a win each; one virtual tie between every
-  // pair keeps strengths finite. Returns log-strengths with mean 0.
-  function bradleyTerry(votes, names, prior) {
-    const k = names.length, index = new Map(names.map((n, i) => [n, i]));
-    const wins = new Float64Array(k), n = names.map(() => new Float64Array(k));
-    const w = prior === undefined ? 1 : prior;
-    for (let i = 0; i < k; i++) {
-      for (let j = i + 1; j < k; j++) { n[i][j] += w; n[j][i] += w; wins[i] += w / 2; wins[j] += w / 2; }
-    }
-    for (const v of votes) {
-      const i = index.get(v.left), j = index.get(v.right);
-      if (i === undefined || j === undefined || i === j) continue;
-      n[i][j] += 1; n[j][i] += 1;
-      if (v.choice === 'left') wins[i] += 1;
-      else if (v.choice === 'right') wins[j] += 1;
-      else { wins[i] += 0.5; wins[j] += 0.5; }
-    }
-    let p = new Float64Array(k).fill(1);
-    for (let iter = 0; iter < 1000; iter++) {
-      const next = new Float64Array(k);
-      for (let i = 0; i < k; i++) {
-        let d = 0;
-        for (let j = 0; j < k; j++) if (j !== i && n[i][j] > 0) d += n[i][j] / (p[i] + p[j]);
-        next[i] = d > 0 && wins[i] > 0 ? wins[i] / d : (d > 0 ? 1e-9 : 1);
-      }
-      let logmean = 0;
-      for (let i = 0; i < k; i++) logmean += Math.log(next[i]) / k;
-      let change = 0;
-      for (let i = 0; i < k; i++) {
-        next[i] /= Math.exp(logmean);
-        change = Math.max(change, Math.abs(Math.log(next[i] / p[i])));
-      }
-      p = next;
-      if (change < 1e-10) break;
-    }
-    return Array.from(p, Math.log);
-  }
-
-  // A small seeded generator, so the same votes give the same intervals.
-  function mulberry32(seed) {
-    return function () {
-      seed = (seed + 0x6D2B79F5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
-  // Scores, 95% intervals (bootstrap over votes) and tallies, best first.
-  function rank(votes, names, rounds) {
-    const theta = bradleyTerry(votes, names);
-    const B = rounds === undefined ? 200 : rounds;
-    const boot = names.map(() => []);
-    if (votes.length > 0) {
-      const rand = mulberry32(votes.length * 7919 + names.length);
-      for (let b = 0; b < B; b++) {
-        const sample = [];
-        for (let i = 0; i < votes.length; i++) sample.push(votes[Math.floor(rand() * votes.length)]);
-        bradleyTerry(sample, names).forEach((t, i) => boot[i].push(t));
-      }
-    }
-    const quantile = (list, q) => {
-      const s = list.slice().sort((a, b) => a - b);
-      return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
-    };
-    const rows = names.map((name, i) => {
-      const tally = { wins: 0, ties: 0, losses: 0 };
-      for (const v of votes) {
-        if (v.left !== name && v.right !== name) continue;
-        if (v.choice === 'tie') tally.ties++;
-        else if ((v.choice === 'left') === (v.left === name)) tally.wins++;
-        else tally.losses++;
-      }
-      let chance = 0;
-      for (let j = 0; j < names.length; j++) {
-        if (j !== i) chance += 1 / (1 + Math.exp(theta[j] - theta[i])) / (names.length - 1);
-      }
-      return Object.assign({ variant: name, score: theta[i], chance: names.length > 1 ? chance : 0.5,
-        low: boot[i].length ? quantile(boot[i], 0.025) : theta[i],
-        high: boot[i].length ? quantile(boot[i], 0.975) : theta[i] }, tally);
-    });
-    return rows.sort((a, b) => b.score - a.score);
-  }
-
-  // --- blind judging
+  // --- blind judging: the pairs of clips there are, each clip by its
+  // blind name (blind/<sha256>.mp4, from hh.report_blind).
   const pairs = [];
   for (const c of cells) {
     for (const s of samples) {
       const ok = variants.filter((v) => {
         const e = slots.get(slotKey(c, v, s));
-        return e && e.job.state === 'done' && e.job.file;
+        return e && e.job.state === 'done' && e.job.file && e.job.blind;
       });
       for (let i = 0; i < ok.length; i++) {
         for (let j = i + 1; j < ok.length; j++) pairs.push({ cell: c, sample: Number(s), a: ok[i], b: ok[j] });
       }
     }
   }
-  const pairKey = (cell, sample, a, b) => [cell, sample].concat([a, b].sort()).join('\u0000');
+  const unlinked = entries.filter((e) => e.job.state === 'done' && e.job.file && !e.job.blind).length;
+  const skipped = []; // pairs skipped in this page, seen for the balance
   let current = null;
 
+  // What this judge has seen: their votes in this browser and their skips.
+  function seenByMe() {
+    const me = judgeId();
+    return localVotes().filter((v) => v.judge === me).concat(skipped.filter((v) => v.judge === me));
+  }
   function nextPair() {
-    if (!pairs.length) return null;
-    const me = judgeId(), count = new Map();
-    for (const v of localVotes()) {
-      if (v.judge !== me) continue;
-      const k = pairKey(v.cell, v.sample, v.left, v.right);
-      count.set(k, (count.get(k) || 0) + 1);
-    }
-    const seen = (p) => count.get(pairKey(p.cell, p.sample, p.a, p.b)) || 0;
-    let pool = pairs.filter((p) => !current || pairKey(p.cell, p.sample, p.a, p.b) !==
-      pairKey(current.cell, current.sample, current.left, current.right));
-    if (!pool.length) pool = pairs;
-    const least = Math.min(...pool.map(seen));
-    pool = pool.filter((p) => seen(p) === least);
-    const p = pool[Math.floor(Math.random() * pool.length)];
-    const flip = Math.random() < 0.5;
-    return { cell: p.cell, sample: p.sample, left: flip ? p.b : p.a, right: flip ? p.a : p.b };
+    return hhRank.nextPair(allVotes(), variants, pairs, seenByMe(), current, Math.random);
   }
 
   function vote(choice) {
     if (!current) return;
-    if (choice !== 'skip') {
-      const list = localVotes();
-      list.push({ run: DATA.run.name, run_id: DATA.run.id, cell: current.cell, sample: current.sample, left: current.left,
-        right: current.right, choice: choice, judge: judgeId(), time: new Date().toISOString() });
-      saveLocal(list);
-    }
+    const v = { run: DATA.run.name, run_id: DATA.run.id, cell: current.cell, sample: current.sample, left: current.left,
+      right: current.right, choice: choice, judge: judgeId(), time: new Date().toISOString() };
+    if (choice === 'skip') skipped.push(v);
+    else { const list = localVotes(); list.push(v); saveLocal(list); }
     current = nextPair();
     renderJudge();
   }
@@ -179,7 +88,22 @@ M.js = [==[
     a.remove();
   }
 
-  function rankingTable(rows) {
+  const ordinal = (n) => n + (n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] || 'th');
+  const votesText = (n) => (n === 1 ? '1 vote' : n + ' votes');
+  const moreVotes = (n) => (n === 1 ? '1 more vote' : n + ' more votes');
+  // What a row's place still needs, in words.
+  function toSettle(row) {
+    if (row.confident) return 'settled';
+    if (!isFinite(row.needed) || row.needed > 100000) return 'too close to call';
+    return 'about ' + moreVotes(row.needed);
+  }
+  // Before any vote: the estimate for the first two places.
+  function firstWords() {
+    return 'No votes yet: about ' + votesText(hhRank.firstEstimate(variants.length, 2)) + ' would part the first ' +
+      'two if one beat the other 2 times in 3.';
+  }
+
+  function rankingTable(rows, none) {
     const lo = Math.min(-1, ...rows.map((r) => r.low)), hi = Math.max(1, ...rows.map((r) => r.high));
     const pos = (x) => (100 * (x - lo) / (hi - lo)).toFixed(1) + '%';
     const body = rows.map((r, i) => {
@@ -190,15 +114,36 @@ M.js = [==[
       const dot = h('i');
       dot.style.left = pos(r.score);
       ci.append(span, dot);
-      return h('tr', { 'data-variant': r.variant }, [h('td', { class: 'num' }, String(i + 1)), h('td', {}, r.variant),
+      return h('tr', { 'data-variant': r.variant, class: r.confident ? 'settled' : null }, [
+        h('td', { class: 'num place' }, none ? '\u2013' : ordinal(i + 1)), h('td', {}, r.variant),
         h('td', { class: 'num score' }, r.score.toFixed(2)),
         h('td', { class: 'num' }, r.low.toFixed(2) + ' to ' + r.high.toFixed(2)), h('td', {}, ci),
         h('td', { class: 'num' }, Math.round(100 * r.chance) + '%'),
         h('td', { class: 'num wins' }, String(r.wins)), h('td', { class: 'num ties' }, String(r.ties)),
-        h('td', { class: 'num losses' }, String(r.losses))]);
+        h('td', { class: 'num losses' }, String(r.losses)),
+        h('td', { class: 'needed' }, none ? 'no votes yet' : toSettle(r))]);
     });
-    return h('table', { class: 'ranking' }, [h('thead', {}, h('tr', {}, ['#', 'variant', 'score', '95% interval', '',
-      'beats others', 'wins', 'ties', 'losses'].map((t) => h('th', {}, t)))), h('tbody', {}, body)]);
+    return h('table', { class: 'ranking' }, [h('thead', {}, h('tr', {}, ['place', 'variant', 'score', '95% interval', '',
+      'beats others', 'wins', 'ties', 'losses', 'to settle its place'].map((t) => h('th', {}, t)))), h('tbody', {}, body)]);
+  }
+
+  // --- the ranking, with the variants' names: a view of its own, so the
+  // judging view names none.
+  function renderRanking() {
+    const sec = $('#ranking');
+    sec.replaceChildren();
+    attach([]);
+    const votes = allVotes();
+    const rows = rank(votes, variants);
+    sec.append(h('h2', {}, 'Ranking (Bradley\u2013Terry)'),
+      h('p', { class: 'summary' }, votes.length ? votesText(votes.length) + ' counted (' + DATA.votes.length +
+        ' in votes.jsonl, ' + localVotes().length + ' in this browser).' : firstWords() +
+        ' The order below is the recipe\u2019s, not a ranking.'),
+      rankingTable(rows, !votes.length),
+      h('p', { class: 'note' }, 'Score: log-strength, 0 is average; a variant with score s beats one with ' +
+        'score r with probability 1/(1+e^(r-s)). Ties count half a win each. Intervals: 95%, from the curvature ' +
+        'of the likelihood. A place is settled when its interval is clear of every other; the votes it still ' +
+        'needs are an estimate, at the odds seen so far.'));
   }
 
   function renderJudge() {
@@ -207,6 +152,7 @@ M.js = [==[
     if (!pairs.length) {
       sec.append(h('p', {}, 'Blind judging needs two or more variants done for the same cell and sample; ' +
         'this run has ' + variants.length + ' variant' + (variants.length === 1 ? '' : 's') + '.'));
+      if (unlinked) sec.append(h('p', { class: 'note' }, unlinked + ' clips have no blind name (see what hh report said).'));
       attach([]);
       return;
     }
@@ -215,6 +161,8 @@ M.js = [==[
     idInput.addEventListener('change', () => {
       const s = storage();
       if (s && idInput.value.trim()) s.setItem(JUDGE, idInput.value.trim().slice(0, 100));
+      current = nextPair();
+      renderJudge();
     });
     const mine = localVotes();
     const votes = allVotes();
@@ -230,17 +178,21 @@ M.js = [==[
       fig.prepend(h('b', {}, side === 'left' ? 'Left' : 'Right'));
       return fig;
     });
-    const pair = h('div', { class: 'pair', 'data-cell': current.cell, 'data-sample': current.sample }, sides);
+    const pair = h('div', { class: 'pair' }, sides);
     sec.append(pair, h('div', { class: 'bar choices' }, [
       h('button', { 'data-choice': 'left', on: { click: () => vote('left') } }, ['left is better ', h('kbd', {}, '\u2190')]),
       h('button', { 'data-choice': 'tie', on: { click: () => vote('tie') } }, ['tie ', h('kbd', {}, 't')]),
       h('button', { 'data-choice': 'skip', on: { click: () => vote('skip') } }, ['skip ', h('kbd', {}, 's')]),
       h('button', { 'data-choice': 'right', on: { click: () => vote('right') } }, ['right is better ', h('kbd', {}, '\u2192')]),
     ]));
-    sec.append(h('h2', {}, 'Ranking (Bradley\u2013Terry)'), rankingTable(rank(votes, variants)),
-      h('p', { class: 'note' }, 'Score: log-strength, 0 is average; a variant with score s beats one with ' +
-        'score r with probability 1/(1+e^(r-s)). Ties count half a win each. Intervals: 95%, bootstrap over ' +
-        'votes. The pair is chosen among those you judged least; left and right are drawn at random.'));
+    const top = rank(votes, variants)[0];
+    sec.append(h('p', { class: 'progress' }, !votes.length ? firstWords() : top.confident
+      ? '1st place is settled; the votes now go to the places below it.'
+      : isFinite(top.needed) && top.needed <= 100000 ? '1st place: about ' + moreVotes(top.needed) + ' to settle it.'
+        : '1st place: too close to call yet.'),
+      h('p', { class: 'note' }, 'Each pair is the one whose vote decides most: the leader against the rival ' +
+        'that could still pass it, shown on the cell and sample you have seen least, its sides drawn at random. ' +
+        'The names and the ranking are under Ranking.'));
     attach([...pair.querySelectorAll('video')]);
   }
 

@@ -210,10 +210,18 @@ async function main() {
   const stored = await page.evaluate((id) => JSON.parse(window.localStorage.getItem('hh-report:' + id + ':votes') || '[]'), runId);
   ok(/^[0-9a-f]{16}$/.test(runId) && votes[0].run_id === runId && stored.length === 1,
     'the vote carries the run directory\'s id, and the browser keeps it under that id', { runId, vote: votes[0] });
-  const ranking = () => page.$$eval('#judge table.ranking tbody tr', (rs) => rs.map((r) => ({
-    variant: r.dataset.variant, score: Number(r.querySelector('.score').textContent),
-    wins: Number(r.querySelector('.wins').textContent), ties: Number(r.querySelector('.ties').textContent),
-    losses: Number(r.querySelector('.losses').textContent) })));
+  // The ranking is a view of its own (the judging view names no variant).
+  const ranking = async () => {
+    await page.evaluate(() => { location.hash = '#ranking'; });
+    await page.waitForSelector('#ranking table.ranking');
+    const list = await page.$$eval('#ranking table.ranking tbody tr', (rs) => rs.map((r) => ({
+      variant: r.dataset.variant, score: Number(r.querySelector('.score').textContent),
+      wins: Number(r.querySelector('.wins').textContent), ties: Number(r.querySelector('.ties').textContent),
+      losses: Number(r.querySelector('.losses').textContent) })));
+    await page.evaluate(() => { location.hash = '#judge'; });
+    await page.waitForSelector('#judge .pair video');
+    return list;
+  };
   let rows = await ranking();
   ok(rows[0].variant === pair.left && rows[0].wins === 1 && rows[0].score > 0 && rows[1].losses === 1,
     'the ranking puts the winner first', rows);
@@ -258,7 +266,7 @@ async function main() {
   context = await browserContext('b');
   page = context.pages()[0] || await context.newPage();
   await page.goto(url + '#judge');
-  await page.waitForSelector('#judge table.ranking');
+  await page.waitForSelector('#judge .counts');
   const local = await page.evaluate(() => window.hhReport.localVotes().length);
   rows = await ranking();
   const counts = await page.$eval('#judge .counts', (c) => c.textContent);
