@@ -5,7 +5,7 @@
 // strengths (no ties). Both orders run through the page's own ranking
 // (hh.report_rank, loaded from the hh binary) and stop on the same rule,
 // checked after every vote. Usage: node bench-judge.js HH [--seeds N]
-// (default 100); prints the figures, then one `result` line.
+// (default 200); prints the figures, then one `result` line.
 'use strict';
 
 const { execFileSync } = require('child_process');
@@ -14,7 +14,7 @@ const args = process.argv.slice(2);
 const HH = args[0];
 if (!HH) { console.error('usage: node bench-judge.js HH [--seeds N]'); process.exit(2); }
 const at = args.indexOf('--seeds');
-const SEEDS = at > 0 ? Number(args[at + 1]) : 100;
+const SEEDS = at > 0 ? Number(args[at + 1]) : 200;
 const rank = new Function(execFileSync(HH, ['-e', 'io.write(require("hh.report_rank").js)'], { encoding: 'utf8' }) +
   '\nreturn hhRank;')();
 

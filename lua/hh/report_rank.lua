@@ -246,22 +246,27 @@ const hhRank = (function () {
   // cell and sample where this judge has seen that pair least, then where
   // they have seen anything least (never the pair just shown, if there is
   // another), left and right drawn at random. slots: {cell, sample, a, b}
-  // for each pair of clips there is; seen: what this judge has judged or
+  // for each pair of clips there is (a pair whose only clips were just shown
+  // waits a turn, so a skip moves on); seen: what this judge has judged or
   // skipped ({cell, sample, left, right}); current: the pair shown or null.
   const slotKey = (cell, sample) => cell + '\u0000' + sample;
   const pairKey = (cell, sample, a, b) => slotKey(cell, sample) + '\u0000' + [a, b].sort().join('\u0000');
   function nextPair(votes, names, slots, seen, current, rand) {
     if (!slots.length) return null;
-    const can = new Set(slots.map((s) => [s.a, s.b].sort().join('\u0000')));
+    const key = (a, b) => [a, b].sort().join('\u0000');
+    const shown = current && pairKey(current.cell, current.sample, current.left, current.right);
+    // A pair of variants whose only clips are those just shown waits a turn.
+    const only = current && slots.filter((s) => key(s.a, s.b) === key(current.left, current.right)).length === 1 &&
+      slots.length > 1 ? key(current.left, current.right) : null;
+    const can = new Set(slots.map((s) => key(s.a, s.b)).filter((k) => k !== only));
     const rows = rank(votes, names);
-    const pair = choose(rows, (a, b) => can.has([a, b].sort().join('\u0000')), rand);
+    const pair = choose(rows, (a, b) => can.has(key(a, b)), rand);
     const mine = new Map(), onSlot = new Map();
     for (const v of seen) {
       const p = pairKey(v.cell, v.sample, v.left, v.right), s = slotKey(v.cell, v.sample);
       mine.set(p, (mine.get(p) || 0) + 1); onSlot.set(s, (onSlot.get(s) || 0) + 1);
     }
-    let options = slots.filter((s) => [s.a, s.b].sort().join('\u0000') === pair.slice().sort().join('\u0000'));
-    const shown = current && pairKey(current.cell, current.sample, current.left, current.right);
+    let options = slots.filter((s) => key(s.a, s.b) === key(pair[0], pair[1]));
     if (options.length > 1) options = options.filter((s) => pairKey(s.cell, s.sample, s.a, s.b) !== shown);
     const cost = (s) => [mine.get(pairKey(s.cell, s.sample, s.a, s.b)) || 0, onSlot.get(slotKey(s.cell, s.sample)) || 0];
     let best = [Infinity, Infinity];

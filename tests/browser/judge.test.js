@@ -193,6 +193,19 @@ async function main() {
   const progress2 = await page.$eval('#judge .progress', (p) => p.textContent);
   ok(progress2 === '1st place: about ' + close.want[0][1] + ' more votes to settle it.', 'and the judging view the 1st place\'s', progress2);
 
+  // One cell and sample of three variants: a skip still moves on.
+  const skips = await page.evaluate(() => {
+    const R = window.hhReport.ranking, pairs = [['x', 'y'], ['x', 'z'], ['y', 'z']].map(([a, b]) => ({ cell: 'c', sample: 1, a, b }));
+    const seq = [];
+    let cur = null;
+    for (let i = 0; i < 8; i++) {
+      cur = R.nextPair([], ['x', 'y', 'z'], pairs, seq.map((p) => Object.assign({}, p)), cur, Math.random);
+      seq.push(cur);
+    }
+    return seq.map((p) => [p.left, p.right].sort().join(''));
+  });
+  ok(skips.every((p, i) => i === 0 || p !== skips[i - 1]), 'with one cell and sample, a skip moves on to another pair', skips);
+
   ok(errors.length === 0, 'no script errors', errors);
   await context.close();
 }
