@@ -63,7 +63,7 @@ next_out
 run_hh run small.yaml --out "$OUTDIR" -q
 is "$RC" 0 "reruns by expression: the run succeeds"
 is "$(manifest '[.cell_values.thing, .params.mode // "std", .state] | join(" ")' | tr '\n' '|')" '"cup std done"|"cup pro done"|"cup pro done"|"cup pro done"|"bowl std done"|' "an expression over the result and the cell triggers reruns, bounded by max"
-is "$(ls "$OUTDIR" | grep -v -e '^journal.db' -e '^manifest.jsonl$' -e '^report.html$' -e '^report-live.html$' -e '^posters$' | sort | tr '\n' ' ')" "$(jq -r '.file' "$OUTDIR/manifest.jsonl" | sort | tr '\n' ' ')" "each rerun has its own file"
+is "$(ls "$OUTDIR" | grep -v -e '^journal.db' -e '^manifest.jsonl$' -e '^report.html$' -e '^report-live.html$' -e '^posters$' -e '^blind$' | sort | tr '\n' ' ')" "$(jq -r '.file' "$OUTDIR/manifest.jsonl" | sort | tr '\n' ' ')" "each rerun has its own file"
 like "$OUT" "^small: 2 done \(0 already\), 0 failed, 0 unknown, 0 pending, 0 skipped, 3 reruns; charged 1800 credits this run;" "the summary counts jobs and reruns"
 
 # The budget stops submissions before it is passed.
