@@ -155,6 +155,25 @@ async function main() {
     ok(false, 'the command runs', String(e.stderr || e));
   }
   ok(ran && pngSize(fs.readFileSync(out)) !== null, 'that command, pasted in a shell, writes the picture', out);
+
+  // A zip group on the page: the command names its value as hh report does.
+  await page.goto('file://' + path.join(process.env.SWEEP_DIR, 'report.html'));
+  await page.waitForSelector('#grid figure.cell');
+  await page.selectOption('#grid select[aria-label="columns"]', 'time');
+  await page.selectOption('#grid select[aria-label="rows"]', 'rows');
+  await page.click('#grid button.grid-image');
+  await page.waitForSelector('#grid .grid-image-command', { timeout: 15000 }).catch(() => null);
+  const zipCommand = await page.$eval('#grid .grid-image-command', (n) => n.textContent).catch(() => '');
+  ok(zipCommand.includes("--page 'look=style=documentary, grade=natural'"),
+    'a zip group is paged by member=value, as hh report --grid-image takes it', zipCommand);
+  let zipRan = '';
+  try {
+    execFileSync('bash', ['-c', zipCommand.replace(/^hh /, "'" + HH + "' ")], { stdio: 'pipe' });
+  } catch (e) {
+    zipRan = String(e.stderr || e);
+  }
+  ok(zipRan === '' && pngSize(fs.readFileSync(path.join(process.env.SWEEP_DIR, 'grid.png'))) !== null,
+    'and that command writes the picture', zipRan);
   ok(errors.length === 0, 'no script errors', errors);
   await context.close();
 }
