@@ -180,7 +180,7 @@ browser() {
     is "$status" 0 "$1 ran to its end and passed"
 }
 
-export HH SCRATCH SWEEP_DIR=$SCRATCH/sweep RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun JUDGE_DIR=$SCRATCH/judgerun HH_CHROMIUM=$CHROMIUM
+export HH SCRATCH RUN_DIR=$SCRATCH/run FAILED_DIR=$SCRATCH/refused QC_DIR=$SCRATCH/qcrun JUDGE_DIR=$SCRATCH/judgerun HH_CHROMIUM=$CHROMIUM
 export SWEEP_DIR=$SCRATCH/sweep AB_DIR=$SCRATCH/ab ROWS_DIR=$SCRATCH/rows MIXED_DIR=$SCRATCH/mixed
 browser report.test.js
 browser checks.test.js

@@ -7,7 +7,8 @@
 // the current axes and page filled in, and that command works in a shell.
 // Run by tests/t0600-report-browser.sh. Environment: HH, QC_DIR (a run of one
 // axis n with two variants where some clips are black), RUN_DIR (an A/B run
-// of a 2x2 sweep time x weather, 2 samples), HH_CHROMIUM, SCRATCH.
+// of a 2x2 sweep time x weather, 2 samples), SWEEP_DIR (a run of
+// recipes/sweep.yaml, for its zip group), HH_CHROMIUM, SCRATCH.
 'use strict';
 
 const { chromium } = require('playwright-core');
