@@ -6,7 +6,9 @@
  * later run, still paid for and pending. A succeeded task whose URL is
  * missing or refused, or whose download fails, is asked for a fresh URL a
  * few times before the wait gives up: the result stays paid for either way,
- * so the caller keeps it pending delivery rather than failed. */
+ * so the caller keeps it pending delivery rather than failed. Once the host
+ * has said a task succeeded, no deadline applies (only an interrupt's grace)
+ * and whatever ends the wait, the caller is given that answer. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdio.h>
@@ -28,6 +30,9 @@ struct wait_state {
     double last_interval;
     double not_found_grace;  /* 404s are tolerated this long after submission */
     int polls, errors, refreshes, url_retries, observed;
+    int succeeded;           /* the host said so: its answer is the state's second user value */
+    char problem[700];       /* why the result is not in yet, once succeeded */
+    char problem_class[16];
     int poll_slot;           /* in the polling model while it waits, else -1 */
     enum poll_role role;
     int download;            /* the output path is the state's user value */
@@ -46,12 +51,19 @@ enum { W_TASK = 1, W_OPTS, W_STATE, W_ID, W_RESULT };
 
 static int wait_k(lua_State *L, int status, lua_KContext ctx);
 
+/* Ends the wait without a result: nil, why, its class, and the host's last
+ * answer, which for a task once seen to succeed is that answer (a later
+ * failed status request must not make a paid result look unfinished). */
 static int wait_fail(lua_State *L, const char *msg, const char *cls)
 {
+    struct wait_state *ws = lua_touserdata(L, W_STATE);
     lua_pushnil(L);
     lua_pushstring(L, msg);
     lua_pushstring(L, cls);
-    lua_pushvalue(L, W_RESULT);
+    if (ws->succeeded)
+        lua_getiuservalue(L, W_STATE, 2);
+    else
+        lua_pushvalue(L, W_RESULT);
     return 4;
 }
 
@@ -63,6 +75,8 @@ static int wait_fail(lua_State *L, const char *msg, const char *cls)
  * within wait_deadline_min..max); before there are enough, the maximum. */
 static double own_limit(struct loop *lp, struct wait_state *ws)
 {
+    if (ws->succeeded)
+        return 0; /* finished at the host: the URL retries are bounded on their own */
     if (ws->deadline > 0)
         return ws->deadline;
     double q, d = lp->cfg.wait_deadline_max, floor = ws->started + lp->cfg.wait_deadline_min;
@@ -86,6 +100,8 @@ static int timed_out(lua_State *L, struct loop *lp, struct wait_state *ws, doubl
     char msg[320];
     const char *id = lua_tostring(L, W_ID);
     double own = own_limit(lp, ws);
+    if (ws->succeeded)
+        return wait_fail(L, ws->problem, ws->problem_class); /* only an interrupt ends it early */
     if (lp->grace_until > 0 && lp->grace_until <= own) {
         snprintf(msg, sizeof msg, "interrupted while task %s was still running", id);
         return wait_fail(L, msg, "interrupted");
@@ -148,6 +164,8 @@ static int plan(lua_State *L, struct loop *lp, struct wait_state *ws, double now
 static int url_problem(lua_State *L, struct loop *lp, struct wait_state *ws, double now, const char *msg,
                        const char *cls)
 {
+    snprintf(ws->problem, sizeof ws->problem, "%s", msg);
+    snprintf(ws->problem_class, sizeof ws->problem_class, "%s", cls);
     if (ws->url_retries >= URL_RETRIES)
         return wait_fail(L, msg, cls);
     double delay = lp->cfg.poll.min_interval * (double)(1 << ws->url_retries++);
@@ -215,6 +233,8 @@ static int polled(lua_State *L, struct loop *lp, struct wait_state *ws, double n
     const char *st = lua_tostring(L, -1);
     lua_pop(L, 1);
     if (!st || strcmp(st, "running") == 0 || strcmp(st, "unknown") == 0) {
+        if (ws->succeeded) /* a host that takes its word back: ask again, a bounded number of times */
+            return url_problem(L, lp, ws, now, ws->problem, ws->problem_class);
         ws->phase = W_PLAN;
         return W_CONTINUE;
     }
@@ -236,6 +256,9 @@ static int polled(lua_State *L, struct loop *lp, struct wait_state *ws, double n
         lua_pop(L, 1);
         return wait_fail(L, msg, st);
     }
+    ws->succeeded = 1;
+    lua_pushvalue(L, W_RESULT);
+    lua_setiuservalue(L, W_STATE, 2);
     lua_getfield(L, W_RESULT, "url");
     const char *url = lua_tostring(L, -1);
     char err[256];
@@ -277,6 +300,9 @@ static int downloaded(lua_State *L, struct loop *lp, struct wait_state *ws, doub
     if (r == XR_ANSWERED && (code == 403 || code == 404 || code == 410) && ws->refreshes < 5) {
         /* The URL expired: a new status answer carries a fresh one. */
         ws->refreshes++;
+        snprintf(ws->problem, sizeof ws->problem, "download of task %s failed: its URL expired (HTTP %ld)",
+                 lua_tostring(L, W_ID), code);
+        snprintf(ws->problem_class, sizeof ws->problem_class, "download");
         ws->phase = W_POLL_DUE;
         lua_pop(L, 1);
         return W_CONTINUE;
@@ -387,7 +413,7 @@ static int l_wait(lua_State *L)
     lua_settop(L, 2);
     if (!lua_isnil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
-    struct wait_state *ws = lua_newuserdatauv(L, sizeof *ws, 1); /* task opts state */
+    struct wait_state *ws = lua_newuserdatauv(L, sizeof *ws, 2); /* task opts state */
     memset(ws, 0, sizeof *ws);
     task_push_id(L, 1, "hh.wait");                                 /* task opts state id */
     lua_pushnil(L);                                                /* task opts state id result */

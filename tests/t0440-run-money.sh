@@ -147,9 +147,43 @@ is "$RC" 4 "a run with stuck tasks and no deadline ends"
 stuck=$(jqv "$(curl -s "$SIM_URL/_sim/tasks")" '[.tasks[] | select(.outcome == "stuck")] | length')
 ok "$(test "$stuck" -gt 0; echo $?)" "($stuck tasks are stuck)"
 is "$(sqlite3 s1/journal.db "select count(*) from jobs where state = 'submitted'")" "$stuck" "the stuck tasks are pending in the journal"
-like "$ERR" "$stuck task\(s\) still running past their deadline.*hh resume s1" "the run says so and how to go on"
+like "$ERR" "$stuck task\(s\) not known to be finished \(still running past their deadline.*hh resume s1" "the run says so and how to go on"
 run_hh_for 120 run s.yaml --out s1 -q
 is "$(accepted)" 16 "the next run polls them again without submitting"
+
+# A task the host said succeeded is paid for, whatever its deadline: when the
+# deadline passes while hh asks again for a URL, the task is pending delivery
+# (not "still running"), and a rule that reruns timeouts does not pay for it
+# again.
+start_sim --time-scale 0.002 --palette 2 --fault success-no-url=1
+hh_env "poll_min_interval=0.3,poll_max_interval=2,rate=0"
+recipe nu.yaml 3 'deadline: 1
+rerun:
+  - when: [timeout]
+    max: 2'
+run_hh_for 60 run nu.yaml --out nu1 -q
+is "$(states nu1)" "succeeded:3" "succeeded without a URL, past the deadline: pending delivery"
+is "$(accepted)" 3 "and no rerun paid for them again"
+like "$ERR" "3 paid result\(s\) not downloaded yet" "the run says they are paid and not downloaded"
+is "$(sqlite3 nu1/journal.db "select distinct class from jobs")" "no_url" "for want of a URL"
+unlike "$(sqlite3 nu1/journal.db "select error from jobs")" "still running" "and never that they are still running"
+hh_env "poll_min_interval=0.3,poll_max_interval=2,rate=0,wait_deadline_min=0.5,wait_deadline_max=0.5"
+recipe nd.yaml 2
+run_hh_for 60 run nd.yaml --out nd1 -q
+is "$(states nd1)" "succeeded:2" "the same past the default deadline"
+
+# Once the host has said a task succeeded, a status request that fails
+# afterwards (asking again for its URL) does not make hh forget it: the task
+# is pending delivery, not "still running". No retries of a failed status
+# request, so the first failure ends the wait.
+start_sim --time-scale 0.0001 --palette 2 --seed 3 --fault success-no-url=1 --fault status-error=0.5
+hh_env "poll_min_interval=0.3,poll_max_interval=2,rate=0,max_retries=0"
+recipe ne.yaml 12
+run_hh_for 60 run ne.yaml --out ne1 -q
+seen=$(jqv "$(curl -s "$SIM_URL/_sim/tasks")" '[.tasks[] | select(.final_seen != null)] | length')
+ok "$(test "$seen" -gt 0; echo $?)" "($seen of 12 tasks were seen to succeed before a status request failed)"
+is "$(sqlite3 ne1/journal.db "select count(*) from jobs where state = 'succeeded'")" "$seen" "each of them is pending delivery"
+is "$(sqlite3 ne1/journal.db "select count(*) from jobs where state = 'submitted'")" "$((12 - seen))" "the others are pending as tasks the host did not answer for"
 
 # One Ctrl-C with a stuck task: the run ends after a short grace.
 start_sim --time-scale 0.002 --fault task-stuck=1

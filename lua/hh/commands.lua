@@ -314,8 +314,8 @@ local function report_end(r, out, summary, print_line)
     summary.reruns, summary.credits or 0,
     (summary.possibly or 0) > 0 and string.format(" (possibly %d more)", summary.possibly) or "", out))
   if summary.running > 0 then
-    say("%d task(s) still running past their deadline or the interrupt; they stay pending: hh resume %s polls them "
-      .. "again without paying", summary.running, out)
+    say("%d task(s) not known to be finished (still running past their deadline or the interrupt, or their status "
+      .. "could not be had); they stay pending: hh resume %s polls them again without paying", summary.running, out)
   end
   if summary.undelivered > 0 then
     say("%d paid result(s) not downloaded yet (see hh show %s); hh resume %s downloads them without paying again",
