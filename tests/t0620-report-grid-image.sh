@@ -192,7 +192,7 @@ is "$RC" 0 "a grid of 20 columns"
 like "$ERR" "at most 16 columns and 16 rows are drawn: columns 1-16 of 20" "is cut to 16, and says so"
 w=$(ffprobe_field wide/grid.png stream=width)
 ok $([ "$w" -le 3840 ]; echo $?) "the picture is at most 3840 px wide ($w)"
-like "$ERR" "16 columns \(n\) by 1 row \(variant\), cells 222x124, row labels 120 px: 3816x208 px" "the cells shrink to fit"
+like "$ERR" "16 columns \(n\) by 1 row \(sample\), cells 222x124, row labels 120 px: 3816x208 px" "the cells shrink to fit"
 run_hh report wide --grid-image n3.png --columns variant --rows sample --page n=3
 is "$RC" 0 "a number is named as the page writes it (--page n=3)"
 run_hh report wide --grid-image x.png --columns variant --rows sample --page n=3.0
@@ -239,6 +239,23 @@ zip: look x n; look(t=dawn, l=warm|t=dusk, l=cold) n(1|2) variant(v) sample(1)
 mostly empty: a x c; a(1|2|3) b(1|2|3) c(x|y) variant(v) sample(1)
 one axis, samples: a x sample; a(1|2|3) variant(v) sample(1|2)' \
     "the default axes: first two as written, variants across, a zip group as one axis, sorted names for old runs, the fullest pair when mostly empty, sample as the second"
+
+# The rows block (recipes/sweep.yaml: a 2x2 grid, a zip group, one extra
+# row): one axis, "sweep" for the grid's cells, the row's tuple for the added
+# one, named as the page names it; the other axes settle on a page with jobs.
+run_hh run "$ROOT/recipes/sweep.yaml" --out sweep -q
+is "$RC" 0 "a run of recipes/sweep.yaml"
+run_hh report sweep --grid-image sweep.png
+like "$ERR" "2 columns \(time\) by 2 rows \(weather\)" "it opens on time by weather, as the page does"
+run_hh report sweep --grid-image extra.png --columns time --rows weather --page 'rows=grade=monochrome, style=noir, time=night, weather=fog'
+is "$RC" 0 "the extra row's page, by its tuple"
+like "$ERR" "1 column \(time\) by 1 row \(weather\)" "one cell: night by fog, the look its row has"
+run_hh report sweep --grid-image x.png --page 'rows=grade=monochrome, style=noir, time=night, weather=fog' --page 'look=style=documentary, grade=natural'
+is "$RC:$ERR" "2:hh: report: --page rows=grade=monochrome, style=noir, time=night, weather=fog --page look=style=documentary, grade=natural: no job has all of these values" \
+    "a page no job is on"
+run_hh report sweep --grid-image x.png --page rows=x
+is "$ERR" 'hh: report: --page rows=x: rows has no value "x"; its values are sweep, grade=monochrome, style=noir, time=night, weather=fog' \
+    "the rows block's values"
 
 # Timing of a 4x4 grid (for docs/report.md).
 cat > four.yaml <<'Y'

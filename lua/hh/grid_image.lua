@@ -370,6 +370,23 @@ function M.choose(data, opts)
     end
     page[A.name] = value
   end
+  -- As the page settles: the other axes take the values of the first job
+  -- with those given, so the picture is of a page that has jobs.
+  local others = report_axes.page_axes(axes, X.name, Y.name)
+  local first
+  for _, e in ipairs(entries) do
+    local fits = true
+    for _, a in ipairs(others) do
+      if page[a.name] and a.of(e.job) ~= page[a.name] then fits = false break end
+    end
+    if fits then first = e break end
+  end
+  if not first then
+    local given = {}
+    for _, item in ipairs(opts.page or {}) do given[#given + 1] = "--page " .. item end
+    return nil, string.format("%s: no job has all of these values", table.concat(given, " "))
+  end
+  for _, a in ipairs(others) do page[a.name] = page[a.name] or a.of(first.job) end
   return { axes = axes, entries = entries, X = X, Y = Y, page = page }
 end
 
@@ -379,8 +396,17 @@ end
 function M.grid(data, c)
   local g = { columns = {}, rows = {}, corner = c.Y.name .. " \\ " .. c.X.name,
     at = report_axes.cells(c.axes, c.entries, c.X.name, c.Y.name, c.page) }
-  for i, v in ipairs(c.X.values) do if i <= M.MAX_COLUMNS then g.columns[i] = { key = v, label = v } end end
-  for i, v in ipairs(c.Y.values) do if i <= M.MAX_ROWS then g.rows[i] = { key = v, label = v } end end
+  -- As on the page: the values with a job on this page.
+  local xs, ys = {}, {}
+  for k in pairs(g.at) do
+    local x, y = k:match("^(.-)\0(.*)$")
+    xs[x], ys[y] = true, true
+  end
+  local X, Y = {}, {}
+  for _, v in ipairs(c.X.values) do if xs[v] then X[#X + 1] = v end end
+  for _, v in ipairs(c.Y.values) do if ys[v] then Y[#Y + 1] = v end end
+  for i, v in ipairs(X) do if i <= M.MAX_COLUMNS then g.columns[i] = { key = v, label = v } end end
+  for i, v in ipairs(Y) do if i <= M.MAX_ROWS then g.rows[i] = { key = v, label = v } end end
   local title = { tostring(data.run.name) }
   local fixed = {}
   for _, a in ipairs(report_axes.page_axes(c.axes, c.X.name, c.Y.name)) do
@@ -388,8 +414,8 @@ function M.grid(data, c)
   end
   if #fixed > 0 then title[#title + 1] = table.concat(fixed, " · ") end
   local cut = {}
-  if #c.X.values > M.MAX_COLUMNS then cut[#cut + 1] = string.format("columns 1-%d of %d", M.MAX_COLUMNS, #c.X.values) end
-  if #c.Y.values > M.MAX_ROWS then cut[#cut + 1] = string.format("rows 1-%d of %d", M.MAX_ROWS, #c.Y.values) end
+  if #X > M.MAX_COLUMNS then cut[#cut + 1] = string.format("columns 1-%d of %d", M.MAX_COLUMNS, #X) end
+  if #Y > M.MAX_ROWS then cut[#cut + 1] = string.format("rows 1-%d of %d", M.MAX_ROWS, #Y) end
   if #cut > 0 then title[#title + 1] = "(" .. table.concat(cut, ", ") .. ")" end
   g.title, g.cut = table.concat(title, "  —  "), cut
   return g

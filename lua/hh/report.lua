@@ -210,6 +210,7 @@ end
 -- The whole page as a string.
 function M.render(data, failures)
   local assets = require("hh.report_assets")
+  data.grid = require("hh.report_axes").layout(data) -- the axes, for the page
   local script = assets.js
   -- frame-src: the run's report-live.html, which hands an open page new results.
   local csp = "default-src 'none'; script-src 'sha256-" .. M.csp_hash(script) .. "'; "

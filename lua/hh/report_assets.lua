@@ -486,7 +486,7 @@ M.js = [==[
 ]==] .. require("hh.report_live").js_after .. [==[
 
   window.hhReport = { data: DATA, axes: axes, grid: grid, player: player, play: play, pause: pause, seek: seek,
-    renderGrid: renderGrid, defaultAxes: defaultAxes, emptiness: (x, y) => emptiness(axis(x), axis(y)), promptDiff: promptDiff, bradleyTerry: bradleyTerry, rank: rank, localVotes: localVotes, allVotes: allVotes,
+    renderGrid: renderGrid, promptDiff: promptDiff, bradleyTerry: bradleyTerry, rank: rank, localVotes: localVotes, allVotes: allVotes,
     current: () => current, pairs: pairs, ranking: hhRank };
 })();
 ]==]

@@ -1,12 +1,14 @@
 -- hh.report_axes: the axes of a run's grid, from the report data (hh.report
 -- M.data), and which two the grid opens on. Pure: no files, no processes.
--- hh report --grid-image uses it; the rule is the one docs/report.md gives
--- for the page, so the image and the page open on the same grid.
+-- The page gets them from here (M.layout, as DATA.grid) and hh report
+-- --grid-image uses them too, so both name axes and values alike and open on
+-- the same grid.
 --
--- An axis is { name, members, values = {key...}, labels = {key = label} }.
--- A sweep axis's value key is its value (a string as it is, anything else
--- as JSON); a zip group or the rows block is ONE axis whose value is the
--- tuple of its members' values, keyed and labelled "a=1, b=x".
+-- An axis is { name, label, kind, members, values = {key...}, labels =
+-- {label...}, of(job) }. A sweep axis's value key is its value (a string as
+-- it is, anything else as JSON); a zip group is ONE axis whose value is the
+-- tuple of its members' values, keyed "a=1, b=x" and labelled "1 · x"; the
+-- rows block is one axis too, "sweep" for the grid's own cells.
 
 local json = require("hh.json")
 
@@ -55,35 +57,94 @@ function M.entries(data)
 end
 
 -- The key of a job's value on an axis.
-function M.value(job, axis)
-  if axis.name == "variant" and not axis.members then return tostring(job.variant) end
-  if axis.name == "sample" and not axis.members then return tostring(job.sample) end
-  local cv = job.cell_values or {}
-  if #axis.members == 1 and not axis.tuple then return M.key(cv[axis.members[1]]) end
-  local parts = {}
-  for _, m in ipairs(axis.members) do
-    if cv[m] ~= nil then parts[#parts + 1] = m .. "=" .. M.key(cv[m]) end
+function M.value(job, axis) return axis.of(job) end
+
+-- A job's values for a group's members: "a=1, b=x" keys the value and
+-- "1 · x" labels it (members the job has no value for are left out).
+local function tuple(cv, members)
+  local keys, labels = {}, {}
+  for _, m in ipairs(members) do
+    if cv[m] ~= nil then
+      keys[#keys + 1] = m .. "=" .. M.key(cv[m])
+      labels[#labels + 1] = M.key(cv[m])
+    end
   end
-  return #parts > 0 and table.concat(parts, ", ") or "-"
+  if #keys == 0 then return "-", "-" end
+  return table.concat(keys, ", "), table.concat(labels, " \u{b7} ")
+end
+
+local function has_all(cv, members)
+  for _, m in ipairs(members) do if cv[m] == nil then return false end end
+  return true
+end
+
+-- A sweep axis or zip group: one member's value, or the members' tuple. Its
+-- grid values are the first `count` met in job order (rows follow the grid).
+local function sweep_axis(a, entries)
+  local members = a.members
+  local axis = { name = a.name, kind = "recipe", members = members, tuple = a.zip == true or #members > 1,
+                 label = (#members == 1 and members[1] == a.name) and a.name
+                   or a.name .. " (" .. table.concat(members, ", ") .. ")" }
+  if axis.tuple then
+    axis.of = function(job) return (tuple(job.cell_values or {}, members)) end
+    axis.label_of = function(job) return select(2, tuple(job.cell_values or {}, members)) end
+  else
+    axis.of = function(job) return M.key((job.cell_values or {})[members[1]]) end
+  end
+  axis.grid, axis.grid_count = {}, 0
+  for _, e in ipairs(entries) do
+    if a.count and axis.grid_count >= a.count then break end
+    local cv = e.job.cell_values or {}
+    if has_all(cv, members) then
+      local k = axis.of(e.job)
+      if not axis.grid[k] then axis.grid[k] = true axis.grid_count = axis.grid_count + 1 end
+    end
+  end
+  return axis
+end
+
+-- The rows block: "sweep" for a cell of the grid, else the row's tuple (a
+-- row that fits the grid is in it; one that does not extends the sweep axes
+-- and is told apart here). A recipe of rows only has no grid.
+local function rows_axis(a, sweep)
+  local members = a.members
+  local function in_grid(job)
+    if #sweep == 0 then return false end
+    local cv = job.cell_values or {}
+    for _, s in ipairs(sweep) do
+      if not has_all(cv, s.members) or not s.grid[s.of(job)] then return false end
+    end
+    return true
+  end
+  return { name = "rows", kind = "recipe", rows = true, tuple = true, members = members,
+           label = "rows block (" .. table.concat(members, ", ") .. ")",
+           of = function(job) return in_grid(job) and "sweep" or (tuple(job.cell_values or {}, members)) end,
+           label_of = function(job) return in_grid(job) and "sweep" or select(2, tuple(job.cell_values or {}, members)) end }
 end
 
 -- The axes in the order the page lists them: the recipe's as written
--- (data.axes), then names of cell values no recorded axis covers (all of
--- them, sorted, for a run from before axes were recorded), then variant and
--- sample. Each with its values in the order they first appear in the jobs.
+-- (data.axes: sweep axes and zip groups, then the rows block), then names
+-- of cell values no recorded axis covers (all of them, sorted, for a run
+-- from before axes were recorded), then variant and sample. Each with its
+-- values (keys) in the order they first appear in the jobs, and their labels.
 function M.axes(data, entries)
-  local list, covered = {}, { variant = true, sample = true }
+  local list, covered, sweep, rows = {}, { variant = true, sample = true }, {}, nil
   for _, a in ipairs(data.axes or {}) do
     if type(a) == "table" and type(a.name) == "string" and type(a.members) == "table" and #a.members > 0 then
       local members = {}
       for _, m in ipairs(a.members) do
         if type(m) == "string" then members[#members + 1] = m covered[m] = true end
       end
-      if #members > 0 then
-        list[#list + 1] = { name = a.name, members = members, tuple = a.zip == true or a.rows == true or #members > 1 }
+      local count = type(a.count) == "number" and math.tointeger(a.count) or nil
+      if #members > 0 and a.rows then
+        rows = rows or { members = members }
+      elseif #members > 0 then
+        sweep[#sweep + 1] = sweep_axis({ name = a.name, members = members, zip = a.zip, count = count }, entries)
       end
     end
   end
+  for _, a in ipairs(sweep) do list[#list + 1] = a end
+  if rows then list[#list + 1] = rows_axis(rows, sweep) end
   local extra, seen = {}, {}
   for _, e in ipairs(entries) do
     for k in pairs(e.job.cell_values or {}) do
@@ -91,20 +152,24 @@ function M.axes(data, entries)
     end
   end
   table.sort(extra)
-  for _, k in ipairs(extra) do list[#list + 1] = { name = k, members = { k } } end
+  for _, k in ipairs(extra) do list[#list + 1] = sweep_axis({ name = k, members = { k } }, {}) end
   -- A group named like another axis (or variant, sample) is "zip.NAME".
   local names = { variant = true, sample = true }
   for _, a in ipairs(list) do
     if names[a.name] then a.name = "zip." .. a.name end
     names[a.name] = true
   end
-  list[#list + 1] = { name = "variant" }
-  list[#list + 1] = { name = "sample" }
+  list[#list + 1] = { name = "variant", kind = "variant", label = "variant", of = function(job) return tostring(job.variant) end }
+  list[#list + 1] = { name = "sample", kind = "sample", label = "sample", of = function(job) return tostring(job.sample) end }
   for _, a in ipairs(list) do
-    a.values, a.index = {}, {}
+    a.values, a.index, a.labels = {}, {}, {}
     for _, e in ipairs(entries) do
-      local v = M.value(e.job, a)
-      if not a.index[v] then a.values[#a.values + 1] = v a.index[v] = #a.values end
+      local v = a.of(e.job)
+      if not a.index[v] then
+        a.values[#a.values + 1] = v
+        a.index[v] = #a.values
+        a.labels[#a.values] = a.label_of and a.label_of(e.job) or v
+      end
     end
   end
   return list
@@ -152,63 +217,104 @@ function M.cells(axes, entries, x, y, page)
   return at
 end
 
--- How many places of the x-by-y grid on its first page have no job.
-function M.empty(axes, entries, x, y)
-  local at = M.cells(axes, entries, x, y, {})
-  local X, Y = M.find(axes, x), M.find(axes, y)
-  local n = 0
-  for _, xv in ipairs(X.values) do
-    for _, yv in ipairs(Y.values) do
-      if not at[xv .. "\0" .. yv] then n = n + 1 end
-    end
+-- The places the pair (X, Y) leaves without a job, over every page it has
+-- (a page: one value of each other axis with more than one value; its
+-- places: the X values on it by the Y values on it).
+function M.emptiness(axes, entries, X, Y)
+  local others = {}
+  for _, a in ipairs(axes) do
+    if a ~= X and a ~= Y and #a.values > 1 then others[#others + 1] = a end
   end
-  return n, #X.values * #Y.values
+  local pages, npages = {}, 0
+  for _, e in ipairs(entries) do
+    local key = {}
+    for i, a in ipairs(others) do key[i] = a.of(e.job) end
+    key = table.concat(key, "\0")
+    local p = pages[key]
+    if not p then
+      p = { xs = {}, ys = {}, nx = 0, ny = 0, at = {}, n = 0 }
+      pages[key], npages = p, npages + 1
+    end
+    local x, y = X.of(e.job), Y.of(e.job)
+    if not p.xs[x] then p.xs[x], p.nx = true, p.nx + 1 end
+    if not p.ys[y] then p.ys[y], p.ny = true, p.ny + 1 end
+    local k = x .. "\0" .. y
+    if not p.at[k] then p.at[k], p.n = true, p.n + 1 end
+  end
+  local empty, places = 0, 0
+  for _, p in pairs(pages) do
+    places = places + p.nx * p.ny
+    empty = empty + p.nx * p.ny - p.n
+  end
+  return { empty = empty, places = places, pages = npages }
 end
 
 -- The columns and rows the grid opens on (docs/report.md, "The grid"):
---  1. with more than one variant, variants across and the first sweep axis
---     (in the order written) down; else the first two sweep axes across and
---     down. An axis counts when it has more than one value; sample, then any
---     other axis, stands in for a missing one.
---  2. When that grid is mostly empty on its first page (more than half its
---     places have no job), the pair of axes with more than one value that
---     leaves the fewest places empty, the earliest pair on a tie.
+--  1. with more than one variant, variants across and the first recipe axis
+--     (in the order written) down; else the first two recipe axes across and
+--     down (a lone rows block goes down and sample across, a lone sweep axis
+--     across and sample down). An axis counts when it has more than one value.
+--  2. When that pair leaves more than half its places empty over its pages,
+--     the pair that leaves the fewest (on a tie, the one with fewer pages,
+--     then the earlier in order: variant first in an A/B run, sample last).
 function M.default(axes, entries)
-  local many, sweep = {}, {}
+  local V, S = M.find(axes, "variant"), M.find(axes, "sample")
+  local rec = {}
   for _, a in ipairs(axes) do
-    if #a.values > 1 then
-      many[#many + 1] = a
-      if a.members then sweep[#sweep + 1] = a end
-    end
+    if a.kind == "recipe" and #a.values > 1 then rec[#rec + 1] = a end
   end
-  local sample = M.find(axes, "sample")
-  local function other(not_name)
-    for _, a in ipairs(many) do if a.name ~= not_name then return a end end
-    for _, a in ipairs(axes) do if a.name ~= not_name then return a end end
-  end
-  local x, y
-  local variant = M.find(axes, "variant")
-  if #variant.values > 1 then
-    x = variant
-    y = sweep[1] or (#sample.values > 1 and sample) or other(x.name)
-  else
-    x = sweep[1] or (#sample.values > 1 and sample) or other(nil)
-    y = sweep[2] or (#sample.values > 1 and sample ~= x and sample) or other(x.name)
-  end
-  local empty, total = M.empty(axes, entries, x.name, y.name)
-  if empty * 2 > total then
-    local best, bx, by = empty, x, y
-    for _, a in ipairs(many) do
-      for _, b in ipairs(many) do
-        if a ~= b then
-          local n = M.empty(axes, entries, a.name, b.name)
-          if n < best then best, bx, by = n, a, b end
+  local X, Y
+  if #V.values > 1 then X, Y = V, rec[1] or S
+  elseif #rec >= 2 then X, Y = rec[1], rec[2]
+  elseif #rec == 1 then
+    if rec[1].rows then X, Y = S, rec[1] else X, Y = rec[1], S end
+  else X, Y = S, V end
+  local best = M.emptiness(axes, entries, X, Y)
+  if best.empty * 2 > best.places then
+    local order = {}
+    if #V.values > 1 then order[1] = V end
+    for _, a in ipairs(rec) do order[#order + 1] = a end
+    if #V.values <= 1 then order[#order + 1] = V end
+    order[#order + 1] = S
+    for i = #order, 1, -1 do if #order[i].values <= 1 then table.remove(order, i) end end
+    for i = 1, #order do
+      for j = i + 1, #order do
+        local e = M.emptiness(axes, entries, order[i], order[j])
+        if e.empty < best.empty or (e.empty == best.empty and e.pages < best.pages) then
+          best, X, Y = e, order[i], order[j]
         end
       end
     end
-    x, y = bx, by
   end
-  return x.name, y.name
+  return X.name, Y.name
+end
+
+-- What the page lays out (DATA.grid): the axes with their values and
+-- labels, the pair it opens on; each job gets `ax`, the index (from 0) of
+-- its value on each axis. One rule for the page and hh report --grid-image.
+function M.layout(data)
+  local entries = M.entries(data)
+  local axes = M.axes(data, entries)
+  local x, y = M.default(axes, entries)
+  local shipped = {}
+  for i, a in ipairs(axes) do
+    shipped[i] = { name = a.name, kind = a.kind, label = a.label, members = a.members, rows = a.rows or nil,
+                   values = a.values, labels = a.labels }
+  end
+  for _, job in ipairs(data.jobs) do
+    local ax = {}
+    for i, a in ipairs(axes) do
+      local v = a.of(job)
+      if not a.index[v] then -- an earlier attempt of a slot: its values are its slot's
+        a.values[#a.values + 1] = v
+        a.index[v] = #a.values
+        a.labels[#a.values] = v
+      end
+      ax[i] = a.index[v] - 1
+    end
+    job.ax = ax
+  end
+  return { axes = shipped, x = x, y = y }
 end
 
 return M

@@ -1,6 +1,5 @@
--- hh.report_grid: the part of report.html's script that lays out the grid:
--- the axes (the recipe's as written, a zip group or the rows block as one
--- axis, then variant and sample), the axes it opens on, the filters (state,
+-- hh.report_grid: the part of report.html's script that lays out the grid
+-- on the axes hh.report_axes chose (DATA.grid): the filters (state,
 -- flagged by checks, text in the prompt), the sorts, and the grid and list
 -- layouts. It is inlined inside hh.report_assets' script and shares its scope
 -- (h, figure, entries, attach, transport, select; rank and allVotes of
@@ -9,63 +8,17 @@
 local M = {}
 
 M.js = [==[
-  // --- the axes a grid lays out. From the recipe (DATA.axes, in the order
-  // written): a sweep axis, a zip group or the rows block is one axis, a zip
-  // group's values being its members' tuples. Cells added by rows carry values
-  // for the sweep's members: one that fits the grid is in it; one that does
-  // not extends those axes and is told apart by the rows axis (whose value is
-  // "sweep" for the grid's cells). An older run without recorded axes has one
-  // axis per name in the cells' values, sorted. Then variant and sample.
-  const SEP = '\u001f';
+  // --- the axes a grid lays out, as hh.report_axes made them (DATA.grid):
+  // the recipe's as written (a zip group or the rows block is one axis, its
+  // values keyed "a=1, b=x"; the rows block's value is "sweep" for the grid's
+  // own cells), then variant and sample. Each job has the index of its value
+  // on every axis (job.ax).
   const DOT = ' \u00b7 ';
-  const tupleLabel = (key) => key.split(SEP).filter((v) => v !== '-').join(DOT);
-  const axes = (function () {
-    const list = [];
-    const used = new Set();
-    const add = (a) => {
-      let name = a.name;
-      for (let i = 2; used.has(name); i++) name = a.name + '#' + i;
-      used.add(name);
-      a.name = name;
-      a.valueLabel = a.valueLabel || ((k) => k);
-      list.push(a);
-    };
-    const recorded = (DATA.axes || []).filter((a) => a && Array.isArray(a.members) && a.members.length);
-    const sweep = recorded.filter((a) => !a.rows);
-    for (const a of sweep) {
-      const members = a.members;
-      const of = members.length === 1 ? (job) => valueKey(job.cell_values[members[0]])
-        : (job) => members.map((m) => valueKey(job.cell_values[m])).join(SEP);
-      // The grid's values: the first `count` met in job order (rows follow the grid).
-      const onGrid = new Set();
-      for (const e of entries) {
-        if (a.count && onGrid.size >= a.count) break;
-        if (members.every((m) => m in e.job.cell_values)) onGrid.add(of(e.job));
-      }
-      add({ name: a.name, kind: 'recipe', members: members, of: of, grid: onGrid,
-        label: members.length === 1 && members[0] === a.name ? a.name : a.name + ' (' + members.join(', ') + ')',
-        valueLabel: members.length > 1 ? tupleLabel : null });
-    }
-    const rowsBlock = recorded.find((a) => a.rows);
-    if (rowsBlock) {
-      const sweepAxes = list.slice();
-      const inGrid = (job) => sweepAxes.length > 0 &&
-        sweepAxes.every((a) => a.members.every((m) => m in job.cell_values) && a.grid.has(a.of(job)));
-      const members = rowsBlock.members;
-      add({ name: 'rows', kind: 'recipe', rows: true, members: members, label: 'rows block (' + members.join(', ') + ')',
-        of: (job) => (inGrid(job) ? '' : members.map((m) => valueKey(job.cell_values[m])).join(SEP)),
-        valueLabel: (k) => (k === '' ? 'sweep' : tupleLabel(k)) });
-    }
-    if (!recorded.length) {
-      for (const n of uniq(entries.flatMap((e) => Object.keys(e.job.cell_values))).sort()) {
-        if (n !== 'variant' && n !== 'sample') add({ name: n, kind: 'recipe', label: n, members: [n], of: (job) => valueKey(job.cell_values[n]) });
-      }
-    }
-    add({ name: 'variant', kind: 'variant', label: 'variant', of: (job) => job.variant });
-    add({ name: 'sample', kind: 'sample', label: 'sample', of: (job) => String(job.sample) });
-    for (const a of list) a.values = uniq(entries.map((e) => a.of(e.job)));
-    return list;
-  })();
+  const axes = DATA.grid.axes.map((a, i) => {
+    const labels = new Map(a.values.map((v, j) => [v, a.labels[j]]));
+    return { name: a.name, kind: a.kind, label: a.label, members: a.members, rows: !!a.rows, values: a.values.slice(),
+      of: (job) => a.values[job.ax[i]], valueLabel: (k) => (labels.has(k) ? labels.get(k) : k) };
+  });
   const axis = (name) => axes.find((a) => a.name === name);
   const variants = axis('variant').values;
   const recipeAxes = axes.filter((a) => a.kind === 'recipe');
@@ -78,47 +31,8 @@ M.js = [==[
 
   // --- which axes the grid opens on
   const grid = { x: null, y: null, page: {}, state: '', flaggedOnly: false, text: '', sort: '', desc: true, layout: 'grid' };
+  [grid.x, grid.y] = [DATA.grid.x, DATA.grid.y];
   const pageKey = (job, pageAxes) => pageAxes.map((a) => a.of(job)).join('\u0000');
-  // Cells the pair (X, Y) leaves without a job, over every page it has.
-  function emptiness(X, Y) {
-    const pageAxes = axes.filter((a) => a !== X && a !== Y && a.values.length > 1);
-    const pages = new Map();
-    for (const e of entries) {
-      const k = pageKey(e.job, pageAxes);
-      if (!pages.has(k)) pages.set(k, { xs: new Set(), ys: new Set(), at: new Set() });
-      const p = pages.get(k), x = X.of(e.job), y = Y.of(e.job);
-      p.xs.add(x); p.ys.add(y); p.at.add(x + '\u0000' + y);
-    }
-    let empty = 0, places = 0;
-    for (const p of pages.values()) { places += p.xs.size * p.ys.size; empty += p.xs.size * p.ys.size - p.at.size; }
-    return { empty: empty, places: places, pages: pages.size };
-  }
-  // Variants across and the first recipe axis down for an A/B run; else the
-  // first two recipe axes (a lone rows block goes down, a lone sweep axis
-  // across). When that pair leaves most places empty, the pair that leaves
-  // fewest (on a tie, the one with fewer pages, then the earlier in order).
-  function defaultAxes() {
-    const V = axis('variant'), S = axis('sample');
-    const rec = recipeAxes.filter((a) => a.values.length > 1);
-    let pair;
-    if (V.values.length > 1) pair = [V, rec[0] || S];
-    else if (rec.length >= 2) pair = [rec[0], rec[1]];
-    else if (rec.length === 1) pair = rec[0].rows ? [S, rec[0]] : [rec[0], S];
-    else pair = [S, V];
-    const first = emptiness(pair[0], pair[1]);
-    if (first.empty * 2 > first.places) {
-      const order = (V.values.length > 1 ? [V].concat(rec) : rec.concat([V])).concat([S]).filter((a) => a.values.length > 1);
-      let best = first;
-      for (let i = 0; i < order.length; i++) {
-        for (let j = i + 1; j < order.length; j++) {
-          const e = emptiness(order[i], order[j]);
-          if (e.empty < best.empty || (e.empty === best.empty && e.pages < best.pages)) { best = e; pair = [order[i], order[j]]; }
-        }
-      }
-    }
-    return pair.map((a) => a.name);
-  }
-  [grid.x, grid.y] = defaultAxes();
 
   // --- filters and sorts
   const filtering = () => !!(grid.state || grid.flaggedOnly || grid.text.trim());

@@ -66,18 +66,6 @@ M.js = [==[
       columns: X.values.slice(0, IMG.maxColumns), rows: Y.values.slice(0, IMG.maxRows) };
   }
 
-  // An axis and its value as hh report --grid-image names them
-  // (hh.report_axes): a second group of one name is "zip.NAME", not
-  // "NAME#2"; a group's value is "member=value, ..." of the members the job
-  // has, not the values joined by the page's separator.
-  const cliAxisName = (a) => (a.kind === 'recipe' && /#\d+$/.test(a.name) ? 'zip.' + a.name.replace(/#\d+$/, '') : a.name);
-  function cliAxisValue(a, key) {
-    if (!a.members || a.members.length < 2 || a.rows) return key;
-    const values = String(key).split(SEP);
-    return a.members.map((m, i) => [m, values[i]]).filter(([, v]) => v !== undefined && v !== '-')
-      .map(([m, v]) => m + '=' + v).join(', ') || '-';
-  }
-
   // The hh command that makes the same picture (the run directory filled in
   // when the page was opened from it).
   const shellQuote = (s) => (/^[\w./=:,@%+-]+$/.test(s) ? s : "'" + String(s).replace(/'/g, "'\\''") + "'");
@@ -87,10 +75,10 @@ M.js = [==[
       const p = decodeURIComponent(location.pathname);
       dir = p.slice(0, p.lastIndexOf('/')) || '/';
     }
-    const parts = ['hh', 'report', shellQuote(dir), '--grid-image', '--columns', shellQuote(cliAxisName(plan.X)),
-      '--rows', shellQuote(cliAxisName(plan.Y))];
+    const parts = ['hh', 'report', shellQuote(dir), '--grid-image', '--columns', shellQuote(plan.X.name),
+      '--rows', shellQuote(plan.Y.name)];
     for (const a of plan.pageAxes) {
-      parts.push('--page', shellQuote(cliAxisName(a) + '=' + cliAxisValue(a, grid.page[a.name] || a.values[0])));
+      parts.push('--page', shellQuote(a.name + '=' + (grid.page[a.name] || a.values[0])));
     }
     return parts.join(' ');
   }

@@ -175,6 +175,24 @@ async function main() {
   }
   ok(zipRan === '' && pngSize(fs.readFileSync(path.join(process.env.SWEEP_DIR, 'grid.png'))) !== null,
     'and that command writes the picture', zipRan);
+
+  // The rows block on the page (its own row, apart from the grid): the command
+  // pages it by the row's tuple, and hh report --grid-image takes it.
+  await page.selectOption('#grid select[aria-label="columns"]', 'time');
+  await page.selectOption('#grid select[aria-label="rows"]', 'weather');
+  await page.selectOption('#grid select[aria-label^="rows block"]', { label: 'monochrome \u00b7 noir \u00b7 night \u00b7 fog' });
+  await page.click('#grid button.grid-image');
+  await page.waitForSelector('#grid .grid-image-command', { timeout: 15000 }).catch(() => null);
+  const rowsCommand = await page.$eval('#grid .grid-image-command', (n) => n.textContent).catch(() => '');
+  ok(rowsCommand.includes("--page 'rows=grade=monochrome, style=noir, time=night, weather=fog'"),
+    'the rows block is paged by its row, as hh report --grid-image takes it', rowsCommand);
+  let rowsRan = '';
+  try {
+    execFileSync('bash', ['-c', rowsCommand.replace(/^hh /, "'" + HH + "' ") + ' 2>&1'], { stdio: 'pipe' });
+  } catch (e) {
+    rowsRan = String(e.stdout || e);
+  }
+  ok(rowsRan === '', 'and that command writes the picture of that page', rowsRan);
   ok(errors.length === 0, 'no script errors', errors);
   await context.close();
 }
