@@ -8,6 +8,7 @@ recipe {
   sweep = { look = { "noir", "pastel", "neon", "sepia" } },
   output = "{look}.mp4",
   budget = 3000,
+  after_credits = 480, -- the two variations below, at most: counted in the plan
   after = function(results, run)
     local best
     for _, r in ipairs(results) do

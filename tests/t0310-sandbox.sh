@@ -304,12 +304,17 @@ is "$OUT" 'r.lua:1: hh.wait_all: "evil": is a symlink' "hh.wait_all too"
 
 start_sim --time-scale 0.001
 hh_env
-rec 'local t = assert(hh.generate{prompt = "a heron"})
-local r = assert(hh.wait(t, {output = "clips/heron.mp4"}))
-local rs = hh.wait({hh.generate{prompt = "a crane"}}, {output = "clips/{i}.mp4"})
-local ts = {hh.generate{prompt = "a stork"}}
-local rf = hh.wait(ts, {output = function(task, i) return "fn-" .. i .. ".mp4" end})
-print(r.bytes > 0, rs[1].ok, rf[1].ok)'
+# Tasks made outside the recipe (a recipe pays only through its jobs).
+run_hh generate --prompt "a heron"
+heron=$OUT
+run_hh generate --prompt "a crane"
+crane=$OUT
+run_hh generate --prompt "a stork"
+stork=$OUT
+rec "local r = assert(hh.wait('$heron', {output = 'clips/heron.mp4'}))
+local rs = hh.wait({'$crane'}, {output = 'clips/{i}.mp4'})
+local rf = hh.wait({'$stork'}, {output = function(task, i) return 'fn-' .. i .. '.mp4' end})
+print(r.bytes > 0, rs[1].ok, rf[1].ok)"
 is "$OUT" "true	true	true
 returned nil" "an untrusted recipe downloads into the run directory"
 ok "$(test -s "$SCRATCH/run/clips/heron.mp4" && test -s "$SCRATCH/run/clips/1.mp4" && test -s "$SCRATCH/run/fn-1.mp4"; echo $?)" "under the names it gave"

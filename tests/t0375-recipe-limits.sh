@@ -98,7 +98,7 @@ start_sim --time-scale 0.002 --palette 2
 hh_env "poll_min_interval=0.002,poll_max_interval=0.05,rate=0,recipe_instructions=20000000"
 cat > after.lua <<'L'
 recipe {
-  prompt = "a fox", output = "fox.mp4",
+  prompt = "a fox", output = "fox.mp4", after_credits = 0,
   after = function(results, run) while true do end end,
 }
 L
@@ -117,11 +117,10 @@ like "$(cat a2.err)" "error in after\(\): after.lua:3: interrupted" "saying it w
 # 7. An untrusted Lua recipe has its run directory: files and downloads.
 cat > files.lua <<'L'
 recipe {
-  prompt = "a fox", output = "fox.mp4",
+  prompt = "a fox", output = "fox.mp4", after_credits = 600,
   after = function(results, run)
     assert(files.write("notes/best.txt", results[1].file))
-    local t = hh.generate{prompt = "a second fox"}
-    assert(hh.wait(t, {output = "extra/second.mp4"}))
+    assert(hh.wait(results[1].task_id, {output = "extra/second.mp4"}))
     local more = run({ { prompt = "a third fox", output = "third.mp4" } })
     assert(more[1].state == "done", more[1].error)
     run({ { prompt = "an escaping fox", output = "../escape.mp4" } })
@@ -131,13 +130,67 @@ L
 run_for 120 run files.lua --out f1 -q
 is "$(cat f1/notes/best.txt 2>/dev/null)" "fox.mp4" "files.write works in after()"
 ok "$(test -s f1/extra/second.mp4 && test -s f1/third.mp4; echo $?)" "hh.wait{output} and run() download into the run directory"
-like "$ERR" "error in after\(\): files.lua:9: run: entry 2: output \"../escape.mp4\": must not contain '..'" "run() with an escaping output name fails with a message"
+like "$ERR" "error in after\(\): files.lua:8: run: entry 2: output \"../escape.mp4\": must not contain '..'" "run() with an escaping output name fails with a message"
 ok "$(test ! -e escape.mp4; echo $?)" "and writes nothing outside"
 run_for 60 check files.lua
 is "$RC" 0 "hh check of it is fine (after() does not run there)"
 lua_recipe early.lua 'files.write("x.txt", "x")'
 run_for 60 check early.lua
 like "$ERR" "early.lua:2: files.write: no run directory \(hh check and hh plan run no jobs; hh run has one\)" "files at check time say why there is no run directory"
+# 9. What a recipe pays for is planned and bounded: an untrusted recipe
+# cannot pay outside its jobs (no hh.generate), after() declares what its
+# jobs may cost (after_credits, counted in the plan and held to by run()) or
+# the budget bounds it; a recipe with neither is refused.
+start_sim --time-scale 0.002 --palette 2
+hh_env "poll_min_interval=0.002,poll_max_interval=0.05,rate=0"
+cat > spend.lua <<'L'
+recipe {
+  prompt = "a fox", output = "fox.mp4", budget = 300,
+  after = function(results, run)
+    for i = 1, 5 do hh.wait(hh.generate{prompt = "extra fox " .. i}) end
+  end,
+}
+L
+run_for 120 run spend.lua --out sp -q
+like "$ERR" "error in after\(\): spend.lua:4: hh.generate is not available to a recipe: make jobs with run\(list\) in after\(\), within the budget and the journal \(--trust lifts this, for your own recipes\)" \
+    "an untrusted after() cannot call hh.generate"
+is "$(jqv "$(sim_stats)" .accepted)" 1 "and pays for nothing but its one job"
+cat > refine.lua <<'L'
+recipe {
+  prompt = "a fox, {look}", output = "{look}.mp4", duration = 4, sweep = { look = { "a", "b", "c", "d" } },
+  after_credits = 480,
+  after = function(results, run)
+    run({ { prompt = "closer" }, { prompt = "from above" } })
+    run({ { prompt = "one too many" } })
+  end,
+}
+L
+run_for 60 plan refine.lua
+like "$OUT" "refine.lua: 4 jobs \(4 cells x 1 samples x 1 variants\); 960 credits, up to 1440 with reruns and after\(\) \(after_credits 480\)$" \
+    "hh plan counts after_credits in the worst case"
+run_for 60 plan refine.lua --json
+is "$(jqv "$OUT" '.credits.worst'):$(jqv "$OUT" '.credits.after')" "1440:480" "and so does hh plan --json"
+run_for 120 run refine.lua --out rf -q
+like "$ERR" "error in after\(\): refine.lua:6: run: 1 job\(s\) costing up to 240 credits \(with reruns\) would pass after_credits = 480 \(480 already asked for\); nothing was sent" \
+    "run() past after_credits is refused"
+is "$(jqv "$(sim_stats)" .accepted)" 7 "the four jobs and the two after_credits allow are paid, no more (and spend.lua's one)"
+sed 's/after_credits = 480,/after_credits = 480, budget = 1200,/' refine.lua > tight.lua
+run_for 60 check tight.lua
+is "$ERR" "tight.lua:1: budget: the worst case is 1440 credits (960 without reruns, 480 of them after_credits), above the budget of 1200
+hh: tight.lua: 1 problem; nothing was sent" "the budget check counts after_credits"
+sed '/after_credits = 480,/d' refine.lua > unbounded.lua
+run_for 60 check unbounded.lua
+like "$ERR" "^unbounded.lua:1: after: nothing bounds what its jobs may cost: declare after_credits \(the most they may cost, counted in the plan\) or a budget" \
+    "an after() with neither after_credits nor a budget is refused"
+sed 's/after_credits = 480,/budget = 3000,/' refine.lua > budgeted.lua
+run_for 60 check budgeted.lua
+like "$OUT" "960 credits, up to 960 with reruns, plus what after\(\) makes \(not declared: the budget bounds it\) \(budget 3000\)" \
+    "with a budget only, hh check says the plan leaves after() out"
+printf 'recipe{prompt = "a fox", after_credits = 10}\n' > lonely.lua
+run_for 60 check lonely.lua
+like "$ERR" "lonely.lua:1: after_credits: goes with after \(a function\)" "after_credits without after()"
+stop_sim
+
 # 8. Size: a few lines of YAML cannot make hh hold more jobs than it can
 # (aliases repeat an axis for almost nothing; found by fuzzing).
 printf 'prompt: "x {a} {b}"\nsamples: 1000\ncompare: {p: "{prompt}", q: "{prompt}!"}\nsweep:\n  a: &x [%s]\n  b: *x\n' \

@@ -119,9 +119,11 @@ function M.prepare(path, opts)
     if quiet then collectgarbage("stop") end
     jobs = expand.jobs(r, problems, { ids = opts.ids })
     min, worst = expand.costs(r, jobs)
+    if r.after and r.after_credits then worst = worst + r.after_credits end
     if r.budget and worst > r.budget then
       problems:add(r.budget_at, "budget", string.format(
-        "the worst case is %d credits (%d without reruns), above the budget of %d", worst, min, math.floor(r.budget)))
+        "the worst case is %d credits (%d without reruns%s), above the budget of %d", worst, min,
+        r.after_credits and string.format(", %d of them after_credits", r.after_credits) or "", math.floor(r.budget)))
     end
   end
   sort_problems(problems)
@@ -171,9 +173,16 @@ local function parse(spec_, name, argv)
   return opts, rest[1]
 end
 
+-- "with reruns", and what a Lua recipe's after() may add.
+local function worst_text(r)
+  if not r.after then return "with reruns" end
+  if r.after_credits then return string.format("with reruns and after() (after_credits %d)", r.after_credits) end
+  return "with reruns, plus what after() makes (not declared: the budget bounds it)"
+end
+
 -- The line hh check prints for a recipe without problems.
 function M.check_line(path, r, jobs, min, worst)
-  return string.format("%s: ok: %s, %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
+  return string.format("%s: ok: %s, %d credits, up to %d %s%s", path, counts(r, jobs), min, worst, worst_text(r),
     r.budget and string.format(" (budget %d)", math.floor(r.budget)) or "")
 end
 
@@ -209,7 +218,8 @@ function M.plan(argv)
   if bad then say("plan: %s", bad) return EXIT.usage end
   local status, removed, tally = M.compare(out_dir, jobs)
   if opts.json then
-    local out = { recipe = path, name = r.name, credits = { min = min, worst = worst, new = tally and tally.new_credits },
+    local out = { recipe = path, name = r.name, credits = { min = min, worst = worst, new = tally and tally.new_credits,
+                  after = r.after and r.after_credits or nil, after_undeclared = (r.after and not r.after_credits) or nil },
                   budget = r.budget, run = tally and out_dir or nil, jobs = {}, removed = removed }
     for i, j in ipairs(jobs) do
       out.jobs[i] = { id = j.id, cell = j.cell, values = j.cell_values, variant = j.variant, sample = j.sample,
@@ -251,7 +261,7 @@ function M.plan(argv)
   for _, rm in ipairs(removed or {}) do
     print(string.format("%-4s %-16s %-8s %-17s %-8s %3d", "-", rm.id, "removed", rm.cell or "", M.short(rm.variant or "", 8), rm.sample or 0))
   end
-  display.print("%s: %s; %d credits, up to %d with reruns%s", path, counts(r, jobs), min, worst,
+  display.print("%s: %s; %d credits, up to %d %s%s", path, counts(r, jobs), min, worst, worst_text(r),
     r.budget and string.format("; budget %d", math.floor(r.budget)) or "")
   if tally then
     display.print("against %s: %d cached, %d new, %d changed, %d removed, %d pending; only new and changed jobs are billed: %d credits",

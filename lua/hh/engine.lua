@@ -60,8 +60,13 @@ local function over_budget(ctx, r, jobs, rows)
     -- A resend to a host that honours keys is already counted as possibly charged.
     if a == "submit" or (a == "resend" and not ctx.idempotent) then sending[#sending + 1] = job end
   end
-  if #sending == 0 then return nil end
+  -- after() runs again on every run: its declared credits count until it
+  -- has made jobs (later runs find those in the journal).
+  local after = r.after and r.after_credits or 0
+  for _, row in pairs(rows) do if row.cell == "after" then after = 0 break end end
+  if #sending == 0 and after == 0 then return nil end
   local _, worst = require("hh.expand").costs(r, sending)
+  worst = worst + after
   if ctx.committed + worst <= ctx.budget then return nil end
   local l = ctx.ledger
   return string.format("not started: %s has been charged %d credits (%d possibly charged by %d unknown outcome(s)); "
@@ -78,7 +83,7 @@ local function run_after(r, jobs, per_job, jobs_after, ctx, width)
     local list = per_job[i] or {}
     firsts[#firsts + 1] = list[#list]
   end
-  local extra = 0
+  local extra, declared = 0, 0
   local function run_more(list)
     local more = {}
     local data, where, why = require("hh.plain").copy(list, { root = "run" })
@@ -103,6 +108,14 @@ local function run_after(r, jobs, per_job, jobs_after, ctx, width)
         params = params, output = entry.output or string.format("after-%d.mp4", extra),
         credits = require("hh.rules").price(params, duration), duration = duration,
       }
+    end
+    if r.after_credits then
+      local _, worst = require("hh.expand").costs(r, more)
+      if declared + worst > r.after_credits then
+        error(string.format("run: %d job(s) costing up to %d credits (with reruns) would pass after_credits = %d "
+          .. "(%d already asked for); nothing was sent", #more, worst, r.after_credits, declared), 2)
+      end
+      declared = declared + worst
     end
     local recs = hh.map(more, function(job) return run_job(job, ctx, r) end, { concurrency = width })
     local out = {}

@@ -21,7 +21,7 @@ M.FIELDS.last_frame = true
 
 local TOP = {
   "hh", "name", "extends", "vars", "defaults", "extra", "sweep", "zip", "rows", "include", "exclude",
-  "sample", "samples", "compare", "rerun", "budget", "concurrency", "output", "deadline", "after", "qc",
+  "sample", "samples", "compare", "rerun", "budget", "concurrency", "output", "deadline", "after", "after_credits", "qc",
 }
 M.TOP = {}
 for _, k in ipairs(TOP) do M.TOP[k] = true end
@@ -579,6 +579,15 @@ local function check(raw, problems, null, path)
     else
       r.after = raw.after
     end
+  end
+  -- What after() may spend is part of the plan: declared, or bounded by the budget.
+  if raw.after_credits ~= nil then
+    check_int(problems, raw, "after_credits", 0, M.MAX_BUDGET)
+    r.after_credits = math.tointeger(raw.after_credits)
+    if raw.after == nil then problems:add(loc.key(raw, "after_credits"), "after_credits", "goes with after (a function)") end
+  elseif r.after and not r.budget then
+    problems:add(loc.key(raw, "after"), "after", "nothing bounds what its jobs may cost: declare after_credits "
+      .. "(the most they may cost, counted in the plan) or a budget")
   end
   r.output = raw.output
   r.output_at = loc.key(raw, "output")

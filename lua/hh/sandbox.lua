@@ -448,7 +448,9 @@ end
 
 -- The hh API for untrusted recipes ------------------------------------------
 
-local HH_ALLOWED = { "generate", "status", "sleep", "now", "stats", "versions", "spawn", "map", "null" }
+-- No hh.generate: what a recipe pays for goes through its jobs (after()'s
+-- run(list)), which the budget bounds and the journal keeps.
+local HH_ALLOWED = { "status", "sleep", "now", "stats", "versions", "spawn", "map", "null" }
 
 -- Same rule as hh.wait: a plain table without an id is a list of tasks.
 local function is_list(x)
@@ -489,6 +491,10 @@ end
 function sandbox.safe_hh(hh, run_dir)
   local safe = {}
   for _, k in ipairs(HH_ALLOWED) do safe[k] = hh[k] end
+  function safe.generate()
+    error("hh.generate is not available to a recipe: make jobs with run(list) in after(), within the budget "
+      .. "and the journal (--trust lifts this, for your own recipes)", 2)
+  end
   function safe.wait(x, opts) return hh.wait(x, confined_opts(run_dir, "hh.wait", x, opts)) end
   function safe.wait_all(list, opts)
     return hh.wait_all(list, confined_opts(run_dir, "hh.wait_all", list, opts))
