@@ -201,4 +201,44 @@ check_is huge.yaml "huge.yaml:2:9: budget: must be at most 1000000000000000 cred
 huge.yaml:3:9: sample: must be a whole number of cells, or {n: N, seed: S}
 huge.yaml:5:6: sweep.v: the range has 1e+300 values; at most 10000
 hh: huge.yaml: 3 problems; nothing was sent" "huge budgets, samples and ranges"
+# hh plan over the budget still shows where the credits go: the table and
+# the worst case by axis value, then the problem; --top N lists the N
+# costliest jobs.
+cat > big.yaml <<'Y'
+name: big
+prompt: "a {animal} in {place}"
+sweep:
+  animal: [fox, heron, stork]
+  place: [snow, sand]
+  mode: [std, pro]
+samples: 2
+rerun:
+  - when: [failed]
+    max: 1
+budget: 2000
+Y
+run_hh plan big.yaml
+is "$RC" 2 "hh plan over budget exits 2"
+is "$(printf '%s\n' "$OUT" | grep -c ' new ')" 24 "and still prints the table of its 24 jobs"
+is "$(printf '%s\n' "$OUT" | sed -n '/^worst case by axis value/,$p')" "worst case by axis value (credits, reruns included):
+  animal           fox                                           8 jobs       5600
+  animal           heron                                         8 jobs       5600
+  animal           stork                                         8 jobs       5600
+  mode             pro                                          12 jobs       9600
+  mode             std                                          12 jobs       7200
+  place            snow                                         12 jobs       8400
+  place            sand                                         12 jobs       8400" "with the worst case by axis value"
+is "$ERR" "big.yaml:11:9: budget: the worst case is 16800 credits (8400 without reruns), above the budget of 2000
+hh: big.yaml: 1 problem; nothing was sent" "and the problem"
+run_hh plan big.yaml --json
+is "$RC:$(jqv "$OUT" '.by_axis[3] | "\(.axis)=\(.value) \(.jobs) \(.credits)"'):$(jqv "$OUT" '.jobs | length')" "2:mode=pro 12 9600:24" "hh plan --json too"
+run_hh plan big.yaml --top 3 --set budget=20000
+is "$RC" 0 "within budget"
+is "$(printf '%s\n' "$OUT" | grep -c ' new ')" 3 "--top 3 lists three jobs"
+is "$(printf '%s\n' "$OUT" | grep ' new ' | awk '{ print $10 }' | sort -u)" 400 "the costliest (pro mode)"
+like "$OUT" "\(the 3 costliest of 24 jobs; without --top, all\)" "and says so"
+run_hh plan big.yaml --top 0
+is "$RC:$ERR" '2:hh: plan: --top: expected a whole number of jobs (1 or more), got "0"' "--top needs a positive number"
+run_hh plan big.yaml --top 2.5
+is "$RC:$ERR" '2:hh: plan: --top: expected a whole number of jobs (1 or more), got "2.5"' "a whole one"
 done_testing

@@ -28,6 +28,7 @@ M.spec = spec
 local CHECK = spec({})
 local PLAN = spec({
   { name = "json", flag = true, help = "print the plan as JSON" },
+  { name = "top", arg = "N", help = "list only the N costliest jobs (at their worst, reruns included)" },
   { name = "out", short = "o", arg = "DIR", help = "compare with this run directory (default runs/NAME)" },
 })
 local RUN = spec({
@@ -208,11 +209,44 @@ function M.short(s, n)
   return s
 end
 
+-- The plan of a recipe over its budget is still shown (with the cost by
+-- axis value), so one can see where the credits go; it exits 2.
+local function plan_prepared(path, opts)
+  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust })
+  for _, p in ipairs(problems) do
+    if p.field ~= "budget" then return prepared(path, opts) end
+  end
+  return r, jobs, min, worst, #problems > 0 and problems or nil
+end
+
+local function print_by_axis(rows)
+  if #rows == 0 then return end
+  display.print("worst case by axis value (credits, reruns included):")
+  for _, e in ipairs(rows) do
+    display.print("  %-16s %-40s %6d job%s %10d", safe(M.short(e.axis, 16)), safe(M.short(e.value, 40)), e.jobs,
+      e.jobs == 1 and " " or "s", e.credits)
+  end
+end
+
 function M.plan(argv)
   local opts, path = parse(PLAN, "plan", argv)
   if not opts then return path end
-  local r, jobs, min, worst = prepared(path, opts)
+  local top
+  if opts.top then
+    top = math.tointeger(tonumber(opts.top))
+    if not top or top < 1 then say("plan: --top: expected a whole number of jobs (1 or more), got %q", opts.top) return EXIT.usage end
+  end
+  local r, jobs, min, worst, over = plan_prepared(path, opts)
   if not r then return jobs end
+  local costs = require("hh.plan_costs")
+  local job_worst = (over or top) and costs.worst(r, jobs)
+  local shown = top and costs.top(job_worst, top)
+  local function finish()
+    if not over then return EXIT.ok end
+    report_problems(over)
+    say("%s: %d problem%s; nothing was sent", path, #over, #over == 1 and "" or "s")
+    return EXIT.usage
+  end
   local out_dir = opts.out or ("runs/" .. r.name)
   local bad = require("hh.journal").dir_problem(out_dir)
   if bad then say("plan: %s", bad) return EXIT.usage end
@@ -220,13 +254,15 @@ function M.plan(argv)
   if opts.json then
     local out = { recipe = path, name = r.name, credits = { min = min, worst = worst, new = tally and tally.new_credits,
                   after = r.after and r.after_credits or nil, after_undeclared = (r.after and not r.after_credits) or nil },
-                  budget = r.budget, run = tally and out_dir or nil, jobs = {}, removed = removed }
-    for i, j in ipairs(jobs) do
-      out.jobs[i] = { id = j.id, cell = j.cell, values = j.cell_values, variant = j.variant, sample = j.sample,
+                  budget = r.budget, run = tally and out_dir or nil, jobs = {}, removed = removed,
+                  by_axis = over and costs.by_axis(jobs, job_worst) or nil }
+    for n = 1, shown and #shown or #jobs do
+      local j = jobs[shown and shown[n] or n]
+      out.jobs[n] = { id = j.id, cell = j.cell, values = j.cell_values, variant = j.variant, sample = j.sample,
                       params = j.params, output = j.output, credits = j.credits, status = status and status[j.id] }
     end
     io.stdout:write(require("hh.json").encode(out), "\n")
-    return EXIT.ok
+    return finish()
   end
   print(string.format("%-4s %-16s %-8s %-17s %-8s %3s %-4s %3s %4s %7s  %-28s %s", "#", "job", "status", "cell",
     "variant", "smp", "mode", "dur", "cfg", "credits", "output", "prompt"))
@@ -243,7 +279,10 @@ function M.plan(argv)
     if not t then t = string.format(fmt, cut and M.short(s, cut) or s) texts[s] = t end
     return t
   end
-  for i, j in ipairs(jobs) do
+  local count = shown and #shown or #jobs
+  for n = 1, count do
+    local i = shown and shown[n] or n
+    local j = jobs[i]
     local p = j.params
     local output = safe(j.output)
     if #output > 28 then output = M.short(output, 28) end
@@ -252,7 +291,7 @@ function M.plan(argv)
       j.sample, pad("%-4s", p.mode or "std"), j.duration or p.duration or 5,
       pad("%4s", p.cfg_scale and format(p.cfg_scale) or "-"), j.credits, output,
       safe(M.short(p.prompt or (p.multi_prompt and "(multi-shot)") or "", 60)))
-    if #rows == 1000 or i == #jobs then
+    if #rows == 1000 or n == count then
       rows[#rows + 1] = ""
       io.stdout:write(table.concat(rows, "\n"))
       rows = {}
@@ -267,7 +306,9 @@ function M.plan(argv)
     display.print("against %s: %d cached, %d new, %d changed, %d removed, %d pending; only new and changed jobs are billed: %d credits",
       out_dir, tally.cached, tally.new, tally.changed, #removed, tally.pending, tally.new_credits)
   end
-  return EXIT.ok
+  if shown then display.print("(the %d costliest of %d jobs; without --top, all)", #shown, #jobs) end
+  if over then print_by_axis(costs.by_axis(jobs, job_worst)) end
+  return finish()
 end
 
 -- Each planned job against an existing run directory: cached (done there),
