@@ -10,7 +10,7 @@ schema=$ROOT/docs/recipe.schema.json
 keys=$(jq -r '.properties | keys[]' "$schema" | sort | tr '\n' ' ')
 run_hh -e 'local t = {} for k in pairs(require("hh.recipe").TOP) do if k ~= "after" and k ~= "after_credits" then t[#t + 1] = k end end table.sort(t) print(table.concat(t, " ") .. " ")'
 is "$keys" "$OUT" "the schema's top-level keys are the recipe's (after: and after_credits: are Lua only)"
-fields=$(jq -r '."$defs".fields.properties | keys[]' "$schema" | sort | tr '\n' ' ')
+fields=$(jq -r '."$defs" | (.field_properties.properties + .fields.properties) | keys[]' "$schema" | sort | tr '\n' ' ')
 run_hh -e 'local t = {} for k in pairs(require("hh.recipe").FIELDS) do t[#t + 1] = k end table.sort(t) print(table.concat(t, " ") .. " ")'
 is "$fields" "$OUT" "the schema's fields are the API fields hh knows"
 classes=$(jq -r '."$defs".class.enum[]' "$schema" | sort | tr '\n' ' ')
