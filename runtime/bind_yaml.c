@@ -46,7 +46,8 @@ static void yaml_read_limits(lua_State *L, int idx, struct yload_limits *lim)
     }
 }
 
-/* yaml.load(text [, name [, limits]]) -> doc, marks | nil, errors */
+/* yaml.load(text [, name [, limits]]) -> doc, marks [, errors] | nil, errors
+ * (doc with errors: entries left out, such as a duplicate key's second one) */
 static int l_load(lua_State *L)
 {
     struct yload_limits lim = {YLOAD_MAX_BYTES, YLOAD_MAX_DEPTH, YLOAD_MAX_NODES};

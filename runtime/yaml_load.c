@@ -38,6 +38,7 @@ struct yload {
     lua_Integer nodes;          /* nodes produced so far, alias copies included */
     int aliased;                /* an alias has been expanded */
     int nerrors;
+    int nkept;                  /* errors after which the document is still whole (an entry left out) */
     int stop;                   /* a fatal error: read no more events */
     int marks, errors, anchors; /* stack indices of the three tables */
 };
@@ -611,8 +612,12 @@ static void yload_key(struct yload *y, int depth, int keys, struct yload_node *k
     }
     lua_getfield(L, -1, "line");                       /* key first line */
     first = lua_tointeger(L, -1);
+    /* The first entry stands; the document is still whole, so the recipe's
+     * other problems can be found too. */
+    int before = y->nerrors;
     yload_error(y, kn->mark, "duplicate key '%s' (first at line %I)",
                 yload_push_shown(L, kn->text, kn->text_len), first);
+    y->nkept += y->nerrors - before;
     lua_pop(L, 4);
     lua_pushnil(L);
 }
@@ -802,7 +807,7 @@ int yload_load(lua_State *L, const char *text, size_t len, const char *name, con
     }
     yload_release(y.p);
     lua_settop(L, base + 5);                           /* marks errors anchors parser doc */
-    if (y.nerrors > 0) {
+    if (y.nerrors > y.nkept) {
         lua_pushnil(L);
         lua_pushvalue(L, y.errors);
         return 2;
@@ -819,5 +824,8 @@ int yload_load(lua_State *L, const char *text, size_t len, const char *name, con
     lua_setfield(L, -2, "kind");
     lua_setfield(L, y.marks, "root");
     lua_pushvalue(L, y.marks);
-    return 2;
+    if (y.nerrors == 0)
+        return 2;
+    lua_pushvalue(L, y.errors);                        /* the document, and what was left out of it */
+    return 3;
 }

@@ -14,9 +14,9 @@ local yaml = require("hh.yaml")
 local f = assert(io.open(arg[1], "rb"))
 local text = f:read("a")
 f:close()
-local doc, marks = yaml.load(text, "recipe.yaml", load("return " .. (arg[2] or "nil"))())
-if doc == nil then
-  for _, e in ipairs(marks) do print(e) end
+local doc, marks, left_out = yaml.load(text, "recipe.yaml", load("return " .. (arg[2] or "nil"))())
+if doc == nil or left_out then
+  for _, e in ipairs(left_out or marks) do print(e) end
   return
 end
 local function show(v)

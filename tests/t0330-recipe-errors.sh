@@ -241,4 +241,24 @@ run_hh plan big.yaml --top 0
 is "$RC:$ERR" '2:hh: plan: --top: expected a whole number of jobs (1 or more), got "0"' "--top needs a positive number"
 run_hh plan big.yaml --top 2.5
 is "$RC:$ERR" '2:hh: plan: --top: expected a whole number of jobs (1 or more), got "2.5"' "a whole one"
+# Every problem at once: a duplicate key leaves its entry out and the rest
+# is still checked; every unknown placeholder of a field is named.
+printf 'prompt: "a {animl} in {plce}"\nmode: turbo\nduration: 20\nsampels: 2\nmode: pro\noutput: "{anml}-{smple}.mp4"\n' > all.yaml
+check_is all.yaml "all.yaml:1:9: prompt: unknown placeholder {animl}
+all.yaml:1:9: prompt: unknown placeholder {plce}
+all.yaml:2:7: mode: must be \"std\" or \"pro\"
+all.yaml:3:11: duration: must be a whole number of seconds from 3 to 15
+all.yaml:4:1: sampels: unknown key (did you mean 'samples'?)
+all.yaml:5:1: duplicate key 'mode' (first at line 2)
+all.yaml:6:9: output: unknown placeholder {anml} (did you mean 'name'?)
+all.yaml:6:9: output: unknown placeholder {smple} (did you mean 'sample'?)
+hh: all.yaml: 8 problems; nothing was sent" "a duplicate key no longer hides the other problems, nor one placeholder another"
+run_hh check all.yaml --json
+is "$RC" 2 "hh check --json: exit 2 with problems"
+is "$(jqv "$OUT" '[.ok, (.problems | length)] | @tsv')" "false	8" "every problem, as JSON"
+is "$(jqv "$OUT" '.problems[5] | [.file, .line, .column, .field // "-", .rule] | @tsv')" "all.yaml	5	1	-	duplicate key 'mode' (first at line 2)" \
+    "each with its file, line, column, field and rule"
+is "$(jqv "$OUT" '.problems[0].message')" "all.yaml:1:9: prompt: unknown placeholder {animl}" "and the line hh check prints"
+run_hh check "$ROOT/recipes/ab.yaml" --json
+is "$RC:$(jqv "$OUT" '[.ok, .jobs, .credits.worst] | @tsv')" "0:true	8	2400" "a recipe without problems: ok, its jobs and credits"
 done_testing

@@ -25,7 +25,9 @@ local COMMON = {
 local function spec(extra) return args.with(extra, COMMON) end
 M.spec = spec
 
-local CHECK = spec({})
+local CHECK = spec({
+  { name = "json", flag = true, help = "print the result as JSON (every problem with its file, line and column)" },
+})
 local PLAN = spec({
   { name = "json", flag = true, help = "print the plan as JSON" },
   { name = "top", arg = "N", help = "list only the N costliest jobs (at their worst, reruns included)" },
@@ -77,13 +79,15 @@ local function position_key(p)
 end
 
 local function sort_problems(problems)
+  for i, p in ipairs(problems) do p.found = i end -- at one place, in the order found
   table.sort(problems, function(a, b)
     local fa, la, ca = position_key(a)
     local fb, lb, cb = position_key(b)
     if fa ~= fb then return fa < fb end
     if la ~= lb then return la < lb end
     if ca ~= cb then return ca < cb end
-    return (a.field or "") < (b.field or "")
+    if (a.field or "") ~= (b.field or "") then return (a.field or "") < (b.field or "") end
+    return a.found < b.found
   end)
 end
 
@@ -187,9 +191,28 @@ function M.check_line(path, r, jobs, min, worst)
     r.budget and string.format(" (budget %d)", math.floor(r.budget)) or "")
 end
 
+-- hh check --json: one object on stdout, for editors and CI; exit 0 or 2.
+local function check_json(path, opts)
+  local r, jobs, min, worst, problems = M.prepare(path, { sets = opts.sets, trust = opts.trust, ids = false })
+  local json = require("hh.json")
+  local list, lines = {}, problems:render()
+  for i, p in ipairs(problems) do
+    local file, line, col = position_key(p)
+    list[i] = { file = file, line = line > 0 and line or nil, column = col > 0 and col or nil, field = p.field,
+                rule = p.rule, message = lines[i] }
+  end
+  local out = { recipe = path, ok = #problems == 0, problems = list }
+  if #problems == 0 then
+    out.name, out.jobs, out.credits = r.name, #jobs, { min = min, worst = worst, budget = r.budget }
+  end
+  io.stdout:write(json.encode(out), "\n")
+  return #problems == 0 and EXIT.ok or EXIT.usage
+end
+
 function M.check(argv)
   local opts, path = parse(CHECK, "check", argv)
   if not opts then return path end
+  if opts.json then return check_json(path, opts) end
   local r, jobs, min, worst = prepared(path, opts, false)
   if not r then return jobs end
   display.print("%s", M.check_line(path, r, jobs, min, worst))

@@ -258,9 +258,14 @@ function M.jobs(r, problems, opts)
   local function render(field, s, at)
     local out, err = template.render(s, lookup, nil, cur_cell.values)
     if out then return out end
-    local missing = err:match("^unknown placeholder {(.-)}$")
-    if missing then err = err .. recipe.suggest(missing, known) end
-    problem(at or (origin(cur_cell, cur_variant, field)), field, err)
+    at = at or origin(cur_cell, cur_variant, field)
+    if err:match("^unknown placeholder {(.-)}$") then
+      for _, missing in ipairs(template.unknown(s, lookup, cur_cell.values)) do
+        problem(at, field, "unknown placeholder {" .. missing .. "}" .. recipe.suggest(missing, known))
+      end
+    else
+      problem(at, field, err)
+    end
     return s
   end
 
@@ -362,9 +367,13 @@ function M.jobs(r, problems, opts)
 
         local out, err = template.render(output, lookup, safe, cell.values)
         if not out then
-          local missing = err:match("^unknown placeholder {(.-)}$")
-          if missing then err = err .. recipe.suggest(missing, known) end
-          problem(r.output_at, "output", err)
+          if err:match("^unknown placeholder {(.-)}$") then
+            for _, missing in ipairs(template.unknown(output, lookup, cell.values)) do
+              problem(r.output_at, "output", "unknown placeholder {" .. missing .. "}" .. recipe.suggest(missing, known))
+            end
+          else
+            problem(r.output_at, "output", err)
+          end
           out = "?"
         elseif not output_checked or output_literal_bad then
           -- Values are made safe (safe_component), so only the template's own

@@ -104,15 +104,13 @@ local function parse(path, text, problems, opts)
     return captured, nil, opts.yaml_null
   end
   local yaml = require("hh.yaml")
-  local doc, marks = yaml.load(text, path, opts.limits)
-  if doc == nil then
-    for _, e in ipairs(marks) do
-      local at, msg = e:match("^(.-:%d+:%d+): (.*)$")
-      if not at and e:sub(1, #path + 2) == path .. ": " then at, msg = path, e:sub(#path + 3) end
-      problems:add(at or path, nil, msg or e)
-    end
-    return nil
+  local doc, marks, left_out = yaml.load(text, path, opts.limits)
+  for _, e in ipairs(doc == nil and marks or left_out or {}) do
+    local at, msg = e:match("^(.-:%d+:%d+): (.*)$")
+    if not at and e:sub(1, #path + 2) == path .. ": " then at, msg = path, e:sub(#path + 3) end
+    problems:add(at or path, nil, msg or e)
   end
+  if doc == nil then return nil end
   if type(doc) ~= "table" or doc == yaml.null then
     problems:add(path, nil, "a recipe must be a mapping of keys (hh: 1, prompt: ..., sweep: ...)")
     return nil

@@ -108,6 +108,20 @@ local function compile(s)
   return chunk(text_of)
 end
 
+-- Every placeholder of a template that names no value (render stops at the
+-- first), in the order written, each once.
+function M.unknown(s, lookup, first)
+  local parts = M.parse(s)
+  local list, seen = {}, {}
+  for _, p in ipairs(parts or {}) do
+    if p.name and not seen[p.name] and (first == nil or first[p.name] == nil) and lookup(p.name) == nil then
+      seen[p.name] = true
+      list[#list + 1] = p.name
+    end
+  end
+  return list
+end
+
 -- Fills a template: lookup(name) gives a value (nil: unknown name, an
 -- error); escape, when given, rewrites each value's text (file names);
 -- first, when given, is a table of values tried before lookup (a sweep's

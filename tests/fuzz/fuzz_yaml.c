@@ -145,24 +145,38 @@ static void walk(int idx, int marks, int depth, const struct input *in)
     lua_pop(L, 1);
 }
 
+/* The error messages at the top of the stack: a list, each naming the file. */
+static void check_messages(lua_State *L1, const struct input *in)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L1, -1);
+    if (!lua_istable(L1, -1) || n < 1)
+        fail("an error without messages", in);
+    for (lua_Integer i = 1; i <= n; i++) {
+        size_t len;
+        lua_rawgeti(L1, -1, i);
+        const char *msg = lua_tolstring(L1, -1, &len);
+        if (!msg || len <= strlen(NAME) + 2 || strncmp(msg, NAME ":", strlen(NAME) + 1) != 0)
+            fail("a message that does not start with the file's name", in);
+        lua_pop(L1, 1);
+    }
+}
+
 static int load_and_check(lua_State *L1)
 {
     const struct input *in = lua_touserdata(L1, 1);
     const struct yload_limits lim = {YLOAD_MAX_BYTES, YLOAD_MAX_DEPTH, YLOAD_MAX_NODES};
-    if (yload_load(L1, in->text, in->len, NAME, &lim) != 2)   /* its results are the top two */
-        fail("yload_load did not return two values", in);
+    /* nil and errors; a document and its marks; or those and what was left out of it */
+    int results = yload_load(L1, in->text, in->len, NAME, &lim);
+    if (results != 2 && results != 3)
+        fail("yload_load did not return two or three values", in);
+    if (results == 3) {
+        check_messages(L1, in);
+        lua_pop(L1, 1);
+    }
     if (lua_isnil(L1, -2)) {
-        lua_Integer n = (lua_Integer)lua_rawlen(L1, -1);
-        if (!lua_istable(L1, -1) || n < 1)
-            fail("an error without messages", in);
-        for (lua_Integer i = 1; i <= n; i++) {
-            size_t len;
-            lua_rawgeti(L1, -1, i);
-            const char *msg = lua_tolstring(L1, -1, &len);
-            if (!msg || len <= strlen(NAME) + 2 || strncmp(msg, NAME ":", strlen(NAME) + 1) != 0)
-                fail("a message that does not start with the file's name", in);
-            lua_pop(L1, 1);
-        }
+        if (results == 3)
+            fail("errors twice and no document", in);
+        check_messages(L1, in);
         return 0;
     }
     int marks = lua_gettop(L1);

@@ -6,7 +6,7 @@
 -- exit: 1
 -- stdout: data-run-shared: 1 done (0 already), 0 failed, 0 unknown, 0 pending, 0 skipped, 0 reruns; charged 300 credits this run; runs/data-run-shared/manifest.jsonl
 -- stderr: hh: error in after(): {FILE}:13: run[0]: holds more than 100000 values (a table used N times counts N times)
-recipe{prompt = "a fox", output = "fox.mp4",
+recipe{prompt = "a fox", output = "fox.mp4", after_credits = 300,
   after = function(results, run)
     local t = {}
     for _ = 1, 40 do t = { t, t } end

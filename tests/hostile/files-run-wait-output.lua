@@ -5,5 +5,5 @@
 -- after: test -s runs/files-run-wait-output/extra/fox2.mp4
 -- exit: 0
 -- stdout: files-run-wait-output: 1 done (0 already), 0 failed, 0 unknown, 0 pending, 0 skipped, 0 reruns; charged 300 credits this run; runs/files-run-wait-output/manifest.jsonl
-recipe{prompt = "a fox", output = "fox.mp4",
-  after = function(results, run) assert(hh.wait(hh.generate{prompt = "another fox"}, {output = "extra/fox2.mp4"})) end}
+recipe{prompt = "a fox", output = "fox.mp4", after_credits = 300,
+  after = function(results, run) assert(hh.wait(results[1].task_id, {output = "extra/fox2.mp4"})) end}
