@@ -26,6 +26,11 @@ is "$(jqv "$OUT" '.credits.spent')" 900 "and credits spent"
 run_hh export runs/tiny --csv
 is "$(printf '%s\n' "$OUT" | head -n 1 | cut -d, -f1-6)" "id,cell,variant,sample,state,class" "hh export --csv: a header"
 is "$(printf '%s\n' "$OUT" | wc -l)" 4 "and a row a job"
+csv=$OUT
+is "$(printf '%s\n' "$csv" | head -n 1 | tr ',' '\n' | grep -E '^(param|value)\.' | tr '\n' ' ')" "param.prompt value.n " \
+    "one flat column a request field (param.NAME) and a cell value (value.NAME), no JSON blobs"
+col() { printf '%s\n' "$csv" | head -n 1 | tr ',' '\n' | grep -n "^$1\$" | cut -d: -f1; }
+is "$(printf '%s\n' "$csv" | sed -n 2p | cut -d, -f"$(col param.prompt),$(col value.n)")" "a 1,1" "a row's values: its prompt and its n (1, not 1.0)"
 run_hh export runs/tiny --jsonl
 is "$(printf '%s\n' "$OUT" | jq -s 'map(.sha256 | length) | unique | .[0]')" 64 "hh export --jsonl: every job with its sha256"
 run_hh show nowhere

@@ -38,7 +38,7 @@ like "$OUT" "checks: 3 of 3 clips checked, 0 flagged" "hh show counts the checks
 run_hh export out --csv
 is "$(printf '%s\n' "$OUT" | head -n 1 | tr ',' '\n' | grep -c '^qc_')" 19 "hh export has flat qc_* columns"
 col=$(printf '%s\n' "$OUT" | head -n 1 | tr ',' '\n' | grep -n '^qc_black$' | cut -d: -f1)
-is "$(printf '%s\n' "$OUT" | sed -n 2p | cut -d, -f"$col")" "0.0" "and a row's qc_black"
+is "$(printf '%s\n' "$OUT" | sed -n 2p | cut -d, -f"$col")" "0" "and a row's qc_black (numbers as JSON writes them)"
 
 checked_at=$(sqlite3 out/journal.db "SELECT group_concat(checked_at) FROM qc")
 run_hh run r.yaml --out out -q

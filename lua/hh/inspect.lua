@@ -182,8 +182,9 @@ end
 -- A CSV field: quoted when it must be (RFC 4180), other control characters
 -- made visible (a line break inside quotes is data; an escape is not).
 local function csv_field(v)
-  if v == nil then return "" end
-  if type(v) == "table" then v = require("hh.json").encode(v) end
+  if v == nil or v == require("hh.json").null then return "" end
+  if type(v) == "table" or type(v) == "number" then v = require("hh.json").encode(v) -- 1, not 1.0
+  elseif type(v) ~= "string" then v = tostring(v) end
   v = safe(v, true)
   if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
   return v
@@ -212,20 +213,42 @@ function M.export(argv)
   end
   local cols = { "id", "cell", "variant", "sample", "state", "class", "failure_class", "error", "task_id", "credits",
                  "attempts", "output", "file", "bytes", "sha256", "polls", "seconds", "submitted_at", "finished_at",
-                 "rerun_of", "rerun_rule", "params", "cell_values" }
+                 "rerun_of", "rerun_rule" }
   local n = #cols
-  for _, c in ipairs(QC_COLUMNS) do cols[#cols + 1] = "qc_" .. c end
-  io.stdout:write(table.concat(cols, ","), "\n")
-  for _, row in ipairs(rows) do
+  -- One column a request field (param.NAME) and a cell value (value.NAME),
+  -- named over every job, sorted: a spreadsheet filters and sorts on them.
+  local params, values, pnames, vnames = {}, {}, {}, {}
+  for i, row in ipairs(rows) do
+    params[i] = json.decode(row.params or "") or {}
+    values[i] = row.cell_values and json.decode(row.cell_values) or {}
+    for k in pairs(params[i]) do pnames[k] = true end
+    for k in pairs(values[i]) do vnames[k] = true end
+  end
+  local function sorted(set)
+    local list = {}
+    for k in pairs(set) do list[#list + 1] = k end
+    table.sort(list)
+    return list
+  end
+  pnames, vnames = sorted(pnames), sorted(vnames)
+  local head = {}
+  for i = 1, n do head[i] = cols[i] end
+  for _, k in ipairs(pnames) do head[#head + 1] = csv_field("param." .. k) end
+  for _, k in ipairs(vnames) do head[#head + 1] = csv_field("value." .. k) end
+  for _, c in ipairs(QC_COLUMNS) do head[#head + 1] = "qc_" .. c end
+  io.stdout:write(table.concat(head, ","), "\n")
+  for r, row in ipairs(rows) do
     local out = {}
     for i = 1, n do out[i] = csv_field(row[cols[i]]) end
+    for _, k in ipairs(pnames) do out[#out + 1] = csv_field(params[r][k]) end
+    for _, k in ipairs(vnames) do out[#out + 1] = csv_field(values[r][k]) end
     local q = qc_record(by_job[row.id], row) or {}
-    for i, c in ipairs(QC_COLUMNS) do
+    for _, c in ipairs(QC_COLUMNS) do
       local v = q[c]
       if c == "flags" then v = q.flags and table.concat(q.flags, " ")
       elseif c == "cuts" then v = q.cuts and table.concat(q.cuts, " ")
       elseif type(v) == "boolean" then v = v and 1 or 0 end
-      out[n + i] = csv_field(v)
+      out[#out + 1] = csv_field(v)
     end
     io.stdout:write(table.concat(out, ","), "\n")
   end
