@@ -211,11 +211,35 @@ static unsigned char yload_byte_at(const struct yload *y, yaml_mark_t mark)
     return 0;
 }
 
+/* libyaml's words for the commonest mistakes, said plainly and placed where
+ * the thing left open began (libyaml notices them lines later). */
+static const struct {
+    const char *context, *problem, *said;
+} yload_plain[] = {
+    {"while scanning a quoted scalar", "found unexpected end of stream",
+     "this quoted string is never closed: the file ends inside it"},
+    {"while parsing a flow sequence", "did not find expected ',' or ']'",
+     "this [ list is not closed with ] (or a ',' is missing between its items)"},
+    {"while parsing a flow mapping", "did not find expected ',' or '}'",
+     "this { mapping is not closed with } (or a ',' is missing between its entries)"},
+    {"while scanning a simple key", "could not find expected ':'",
+     "this key has no ':' after it (or a value goes on without being indented)"},
+};
+
+/* A plain restatement of libyaml's error, or NULL. */
+static const char *yload_plain_words(const yaml_parser_t *p)
+{
+    for (size_t i = 0; p->context && p->problem && i < sizeof yload_plain / sizeof yload_plain[0]; i++)
+        if (strcmp(p->context, yload_plain[i].context) == 0 && strcmp(p->problem, yload_plain[i].problem) == 0)
+            return yload_plain[i].said;
+    return NULL;
+}
+
 /* Records libyaml's error (the parse is over). */
 static void yload_syntax_error(struct yload *y)
 {
     yaml_parser_t *p = &y->p->parser;
-    const char *hint = "";
+    const char *hint = "", *plain = yload_plain_words(p);
     if (p->error == YAML_SCANNER_ERROR && yload_byte_at(y, p->problem_mark) == '\t' && !strstr(p->problem, "tab"))
         hint = "; YAML indents with spaces, not tabs";
     if (p->error == YAML_READER_ERROR) {
@@ -232,6 +256,11 @@ static void yload_syntax_error(struct yload *y)
     } else if (p->error == YAML_MEMORY_ERROR || !p->problem) {
         lua_pushfstring(y->L, "%s: the YAML parser ran out of memory", y->name);
         yload_add(y);
+    } else if (plain && p->context_mark.index != p->problem_mark.index && !strstr(plain, "the file ends")) {
+        yload_error(y, p->context_mark, "%s; noticed at line %I, column %I", plain, yload_line(p->problem_mark),
+                    yload_col(p->problem_mark));
+    } else if (plain) {
+        yload_error(y, p->context_mark, "%s", plain);
     } else if (p->context && p->context_mark.index == p->problem_mark.index) {
         yload_error(y, p->problem_mark, "%s (%s)%s", p->problem, p->context, hint);
     } else if (p->context) {

@@ -269,11 +269,18 @@ is "$OUT" "recipe.yaml:4:5: mapping values are not allowed in this context" "a l
 yl 'a: b: c\n'
 is "$OUT" "recipe.yaml:1:5: mapping values are not allowed in this context" "another"
 yl 'key: [1, 2\nnext: 3\n'
-is "$OUT" "recipe.yaml:2:5: did not find expected ',' or ']' (while parsing a flow sequence at line 1, column 6)" \
-    "with libyaml's context and where it began"
+is "$OUT" "recipe.yaml:1:6: this [ list is not closed with ] (or a ',' is missing between its items); noticed at line 2, column 5" \
+    "an unclosed list: said plainly, where it began, and where libyaml noticed it"
 yl 'a: "unterminated\n'
-is "$OUT" "recipe.yaml:2:1: found unexpected end of stream (while scanning a quoted scalar at line 1, column 4)" \
-    "an unterminated quote"
+is "$OUT" "recipe.yaml:1:4: this quoted string is never closed: the file ends inside it" \
+    "an unterminated quote, at the quote"
+yl 'prompt: x\nfoo\nmode: std\n'
+is "$OUT" "recipe.yaml:2:1: this key has no ':' after it (or a value goes on without being indented); noticed at line 3, column 1" \
+    "a key without its colon, at the key"
+yl 'a: {x: 1\nb: 2\n'
+like "$OUT" "^recipe.yaml:1:4: this \{ mapping is not closed with \} \(or a ',' is missing between its entries\)" "an unclosed mapping"
+yl 'a: [1, 2]\nb: c d: e\n'
+is "$OUT" "recipe.yaml:2:7: mapping values are not allowed in this context" "other libyaml messages as libyaml says them"
 yl 'a:\n\t- b\n'
 is "$OUT" "recipe.yaml:2:1: found character that cannot start any token (while scanning for the next token); YAML indents with spaces, not tabs" \
     "a tab used for indentation is named"
@@ -324,7 +331,7 @@ is "$OUT" "recipe.yaml:2:4: the tag !foo is not supported
 recipe.yaml:3:1: duplicate key 'a' (first at line 1)
 recipe.yaml:5:3: merge keys (<<) are not supported
 recipe.yaml:6:4: 'x' is not a valid !!int
-recipe.yaml:8:1: did not find expected ',' or ']' (while parsing a flow sequence at line 7, column 4)" \
+recipe.yaml:7:4: this [ list is not closed with ] (or a ',' is missing between its items); noticed at line 8, column 1" \
     "every error is reported, up to the first syntax error"
 
 python3 -c 'print("\n".join("k: %d" % i for i in range(150)))' > "$SCRATCH/dups.yaml"
