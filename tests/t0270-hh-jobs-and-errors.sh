@@ -49,6 +49,12 @@ is "$RC" 2 "no command: usage, exit 2"
 run_hh generate --bogus
 is "$RC" 2 "a bad option: exit 2"
 is "$ERR" "hh: generate: unknown option --bogus (see hh help generate)" "naming the option"
+run_hh generate --promt "a fox"
+is "$RC:$ERR" "2:hh: generate: unknown option --promt (did you mean '--prompt'?) (see hh help generate)" "a mistyped option: did you mean"
+run_hh plna x.yaml
+is "$RC:$ERR" "2:hh: unknown command \"plna\" (did you mean 'plan'?) (see hh help)" "a mistyped command: did you mean"
+run_hh xyzzy
+is "$ERR" "hh: unknown command \"xyzzy\" (see hh help)" "nothing near: no guess"
 run_hh wait
 is "$ERR" "hh: wait: expected one TASK_ID (see hh help wait)" "a missing TASK_ID is a usage error"
 for cmd in generate status wait version; do

@@ -37,7 +37,10 @@ function M.parse(spec, argv, first)
     local o
     if long then
       o = by_long[long]
-      if not o then return nil, "unknown option --" .. long end
+      if not o then
+        local hint = require("hh.suggest")(long, by_long)
+        return nil, "unknown option --" .. long .. (hint ~= "" and hint:gsub("'(.-)'", "'--%1'") or "")
+      end
     elseif a:match("^%-%a$") then
       o = by_short[a:sub(2)]
       if not o then return nil, "unknown option " .. a end

@@ -364,7 +364,8 @@ local function dispatch(argv)
   if cmd:match("%.ya?ml$") then say("%s is a recipe: use hh check, hh plan or hh run", cmd) return EXIT.usage end
   if cmd:match("%.lua$") or cmd:find("/") then return cmd_script(argv) end
   if cmd:match("^%-") then say("unknown option %s (see hh help)", cmd) return EXIT.usage end
-  say("unknown command %q (see hh help)", cmd)
+  local hint = require("hh.suggest")(cmd, M.commands)
+  say("unknown command %q%s (see hh help)", cmd, hint)
   return EXIT.usage
 end
 
