@@ -169,4 +169,34 @@ output: "{who}.mp4"
 Y
 run_hh plan out.yaml --json
 is "$(printf '%s' "$OUT" | jq -r '[.jobs[].output] | join(" ")')" "____etc_passwd.mp4 a_b.mp4 ok.mp4" "values in output names cannot leave the run directory"
+# Template filters: slug, lower, upper and number formats, in prompts and
+# output names; errors at check time.
+cat > filt.yaml <<'Y'
+prompt: "a {animal|upper} at {time|lower}, cfg {cfg_scale|%.2f}"
+sweep:
+  animal: [red fox, Snow Owl!]
+  time: [Dawn]
+  cfg_scale: [0.5]
+output: "{animal|slug}-{time|slug}-{cfg_scale|%.2f}-{sample|%03d}.mp4"
+Y
+run_hh plan filt.yaml --json
+is "$(jqv "$OUT" '[.jobs[] | .output + " " + .params.prompt] | join("|")')" \
+    "red-fox-dawn-0.50-001.mp4 a RED FOX at dawn, cfg 0.50|snow-owl-dawn-0.50-001.mp4 a SNOW OWL! at dawn, cfg 0.50" \
+    "slug, upper, lower and number formats in prompts and file names"
+printf 'prompt: "a {animal|slgu}"\nsweep:\n  animal: [fox]\n' > f1.yaml
+run_hh check f1.yaml
+is "$ERR" "f1.yaml:1:9: prompt: unknown filter 'slgu' in {animal|slgu} (did you mean 'slug'?): the filters are slug, lower, upper, or a number format such as %.2f or %03d
+hh: f1.yaml: 1 problem; nothing was sent" "an unknown filter, with did you mean"
+printf 'prompt: "a {n|%%.2f} {m|%%d} {n|upper|%%d}"\nsweep:\n  n: [x]\n  m: [1.5]\n' > f2.yaml
+run_hh check f2.yaml
+is "$ERR" 'f2.yaml:1:9: prompt: {n|%.2f}: "x" is not a number
+hh: f2.yaml: 1 problem; nothing was sent' "a number format of a word"
+printf 'prompt: "a {m|%%d}"\nsweep:\n  m: [1.5]\n' > f3.yaml
+run_hh check f3.yaml
+is "$ERR" 'f3.yaml:1:9: prompt: {m|%d}: 1.5 is not a whole number
+hh: f3.yaml: 1 problem; nothing was sent' "%d of a fraction"
+printf 'prompt: "a {m|upper|%%.1f}"\nsweep:\n  m: [1.5]\n' > f4.yaml
+run_hh check f4.yaml
+is "$ERR" 'f4.yaml:1:9: prompt: {m|upper|%.1f}: a number format goes first
+hh: f4.yaml: 1 problem; nothing was sent' "a format after a text filter"
 done_testing
