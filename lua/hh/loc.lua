@@ -52,6 +52,17 @@ function M.register_lua(t, file, line)
   walk(t)
 end
 
+-- Rows read from a data file (hh.rows_file): the list at `at`, each row at
+-- its line, each value where it was written; keys in the file's order.
+function M.register_rows(list, at, rows)
+  local w = { at = at, keys = {}, items = {} }
+  for i, r in ipairs(rows) do
+    w.items[i] = r.at
+    where[list[i]] = { at = r.at, keys = r.keys, keypos = r.keys, items = {}, order = r.order }
+  end
+  where[list] = w
+end
+
 -- Position of table t itself, of its key k's value, or of its item i.
 function M.of(t)
   local w = where[t]

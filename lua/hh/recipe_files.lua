@@ -144,11 +144,13 @@ local function merge(base, over)
   return out
 end
 
--- The base `name` written in the file `from` may be read: its path, or nil
--- after adding the problem. ctx.root is the tree (nil with --trust).
-local function base_path(ctx, from, name, at, problems)
+-- The file `name` written in the file `from` (a base; for `field` rows, a
+-- data file) may be read: its path, or nil after adding the problem.
+-- ctx.root is the tree (nil with --trust).
+local function base_path(ctx, from, name, at, problems, field)
+  field = field or "extends"
   if name:sub(1, 1) == "/" then
-    problems:add(at, "extends", "must be a path relative to this recipe (" .. name .. " is absolute)")
+    problems:add(at, field, "must be a path relative to this recipe (" .. name .. " is absolute)")
     return nil
   end
   local dir = dirname(from)
@@ -156,7 +158,7 @@ local function base_path(ctx, from, name, at, problems)
   if ctx.root then
     local real_dir = fs.realpath(dir)
     if real_dir and not below(normalise(real_dir .. "/" .. name), ctx.root) then
-      problems:add(at, "extends", string.format("%s: must be inside the recipe's tree (%s); --trust lifts this",
+      problems:add(at, field, string.format("%s: must be inside the recipe's tree (%s); --trust lifts this",
         quoted(name), ctx.root))
       return nil
     end
@@ -165,21 +167,23 @@ local function base_path(ctx, from, name, at, problems)
 end
 
 -- The text of a file, or nil after adding the problem: for a base, at its
--- extends: entry (`name` as written there); for the top file, at the file.
-local function read(ctx, path, problems, at, name)
+-- extends: entry (`name` as written there; `field` for another kind of
+-- file); for the top file, at the file.
+local function read(ctx, path, problems, at, name, field, max_bytes)
+  field = field or "extends"
   if at and ctx.confined and not ctx.root then
-    problems:add(at, "extends", quoted(name) .. ": the recipe's tree is unknown; --trust lifts this")
+    problems:add(at, field, quoted(name) .. ": the recipe's tree is unknown; --trust lifts this")
     return nil
   end
-  local text, reason, why = fs.read_regular(path, ctx.max_bytes, at and ctx.root or nil)
+  local text, reason, why = fs.read_regular(path, max_bytes or ctx.max_bytes, at and ctx.root or nil)
   if text then return text end
   if not at then
     problems:add(path, nil, why == "io" and "cannot read: " .. reason or reason)
   elseif why == "outside" then
-    problems:add(at, "extends", string.format(
+    problems:add(at, field, string.format(
       "%s: leads out of the recipe's tree (%s) through a symbolic link; --trust lifts this", quoted(name), ctx.root))
   else
-    problems:add(at, "extends", quoted(name) .. ": " .. (why == "io" and "cannot read: " .. reason or reason))
+    problems:add(at, field, quoted(name) .. ": " .. (why == "io" and "cannot read: " .. reason or reason))
   end
   return nil
 end
@@ -204,6 +208,22 @@ local function load_with_extends(ctx, path, problems, opts, chain, at, name)
   local raw, _, null = parse(path, text, problems, opts)
   if not raw then return nil end
   opts.yaml_null = opts.yaml_null or null
+  -- rows: {file: NAME}: the rows of a CSV or JSON Lines file beside it.
+  local rows = raw.rows
+  if type(rows) == "table" and rows[1] == nil and rows.file ~= nil then
+    local at = loc.key(rows, "file")
+    local name = rows.file
+    local rows_file = require("hh.rows_file")
+    local bad = rows_file.spec_problem(rows)
+    if bad then
+      problems:add(bad.at or at, bad.field, bad.rule)
+      raw.rows = {}
+    else
+      local data_path = base_path(ctx, path, name, at, problems, "rows.file")
+      local data = data_path and read(ctx, data_path, problems, at, name, "rows.file", rows_file.MAX_BYTES)
+      raw.rows = data and rows_file.parse(data_path, data, problems, loc.key(raw, "rows")) or {}
+    end
+  end
   local ext = raw.extends
   if ext == nil then return raw end
   local list = type(ext) == "table" and ext or { ext }
