@@ -629,7 +629,8 @@ static void yload_key(struct yload *y, int depth, int keys, struct yload_node *k
         return;
     }
     if (merge) {
-        yload_error(y, kn->mark, "merge keys (<<) are not supported");
+        yload_error(y, kn->mark, "merge keys (<<) are not supported: share settings with defaults: (fields every "
+                    "job gets) or a base file named by extends: (its vars, defaults and extra merge key by key)");
         lua_pushnil(L);
         return;
     }

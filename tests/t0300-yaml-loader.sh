@@ -316,7 +316,7 @@ recipe.yaml:4:3: 'yes' is not a valid !!bool
 recipe.yaml:5:3: '0' is not a valid !!null" "a standard tag on text that is not of its type"
 
 yl 'base: &b {x: 1}\nthing:\n  <<: *b\n  y: 2\n'
-is "$OUT" "recipe.yaml:3:3: merge keys (<<) are not supported" "merge keys"
+is "$OUT" "recipe.yaml:3:3: merge keys (<<) are not supported: share settings with defaults: (fields every job gets) or a base file named by extends: (its vars, defaults and extra merge key by key)" "merge keys: refused, saying what to use instead"
 yl '"<<": quoted\n'
 is "$(first)" '{<<="quoted"}' "a quoted << is an ordinary key"
 
@@ -329,7 +329,7 @@ is "$OUT" "recipe.yaml:2:1: a mapping key must be a scalar, not a mapping" "also
 yl 'a: 1\nb: !foo 2\na: 3\nc:\n  <<: {}\nd: !!int x\ne: [1\n'
 is "$OUT" "recipe.yaml:2:4: the tag !foo is not supported
 recipe.yaml:3:1: duplicate key 'a' (first at line 1)
-recipe.yaml:5:3: merge keys (<<) are not supported
+recipe.yaml:5:3: merge keys (<<) are not supported: share settings with defaults: (fields every job gets) or a base file named by extends: (its vars, defaults and extra merge key by key)
 recipe.yaml:6:4: 'x' is not a valid !!int
 recipe.yaml:7:4: this [ list is not closed with ] (or a ',' is missing between its items); noticed at line 8, column 1" \
     "every error is reported, up to the first syntax error"
