@@ -23,7 +23,7 @@ HH_SRC = $(wildcard runtime/*.c)
 HH_OBJ = $(HH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 LUA_SRC = $(sort $(wildcard lua/hh/*.lua))
 
-.PHONY: all test check demo bench soak fuzz fuzz-build fuzz-harnesses sanitize valgrind install clean deps
+.PHONY: all test check demo bench soak fuzz fuzz-build fuzz-harnesses sanitize valgrind install uninstall clean deps
 
 all: $(BUILD)/hh $(BUILD)/hh-sim
 
@@ -120,10 +120,23 @@ $(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_json.c tests/fuzz/fuzz_json
 	$(CC) $(ALL_CFLAGS) $(HH_CFLAGS) -iquote runtime -fsanitize=fuzzer -o $@ $< tests/fuzz/fuzz_json.c \
 		$(FUZZ_OBJ) $(HH_LIBS) $(LDFLAGS)
 
+# The man page and completions are made by hh itself, from the help texts.
+INSTALLED = bin/hh bin/hh-sim share/man/man1/hh.1 share/bash-completion/completions/hh \
+	share/zsh/site-functions/_hh share/doc/hh share/hh
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/doc/hh $(DESTDIR)$(PREFIX)/share/hh/recipes
 	install -m 755 $(BUILD)/hh $(DESTDIR)$(PREFIX)/bin/hh
 	install -m 755 $(BUILD)/hh-sim $(DESTDIR)$(PREFIX)/bin/hh-sim
+	$(BUILD)/hh help --man > $(DESTDIR)$(PREFIX)/share/man/man1/hh.1
+	$(BUILD)/hh help --completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hh
+	$(BUILD)/hh help --completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hh
+	install -m 644 README.md LICENSE docs/*.md docs/*.png docs/recipe.schema.json $(DESTDIR)$(PREFIX)/share/doc/hh
+	cp -R recipes/. $(DESTDIR)$(PREFIX)/share/hh/recipes/
+
+uninstall:
+	rm -rf $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
 
 clean:
 	rm -rf build build-san $(FUZZ_BUILD)

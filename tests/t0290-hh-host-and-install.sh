@@ -42,6 +42,26 @@ make -s -C "$ROOT" -o all BUILD="$HH_BUILD" install PREFIX="$SCRATCH/inst" >/dev
 is "$(cat "$SCRATCH/inst.out")" "happyhorse-1.0/video" "an installed hh runs from / with its embedded library"
 ok "$(test -x "$SCRATCH/inst/bin/hh-sim"; echo $?)" "hh-sim is installed beside it"
 
+# make install DESTDIR=...: the man page (rendered by man), completions made
+# from the same help texts, the docs and the example recipes; make uninstall
+# takes them all away.
+D=$SCRATCH/dest
+make -s -C "$ROOT" -o all BUILD="$HH_BUILD" install DESTDIR="$D" PREFIX=/usr >/dev/null
+man -l "$D/usr/share/man/man1/hh.1" > "$SCRATCH/man.txt" 2> "$SCRATCH/man.err"
+is "$?:$(cat "$SCRATCH/man.err")" "0:" "man hh renders, without warnings"
+like "$(cat "$SCRATCH/man.txt")" "hh plan RECIPE \[--json\]" "with the synopsis"
+like "$(grep -A12 '^   plan' "$SCRATCH/man.txt")" "--top N +list only the N costliest jobs" "and every command's options, as hh help prints them"
+out=$(bash -c '. "$1"; COMP_WORDS=(hh pl); COMP_CWORD=1; _hh; echo "${COMPREPLY[*]}"; COMP_WORDS=(hh plan --t); COMP_CWORD=2; _hh; echo "${COMPREPLY[*]}"' _ "$D/usr/share/bash-completion/completions/hh")
+is "$out" "plan
+--top --trust" "bash completion lists commands and a command's options"
+like "$(head -n 2 "$D/usr/share/zsh/site-functions/_hh")" "^#compdef hh" "a zsh completion"
+ok "$(test -s "$D/usr/share/doc/hh/recipes.md" && test -s "$D/usr/share/hh/recipes/from-csv.yaml" && test -s "$D/usr/share/hh/recipes/shared/studio-defaults.yaml"; echo $?)" \
+    "the docs and the example recipes"
+(cd "$D/usr/share/hh/recipes" && "$D/usr/bin/hh" check from-csv.yaml) > /dev/null 2>&1
+is "$?" 0 "an installed example recipe checks"
+make -s -C "$ROOT" -o all BUILD="$HH_BUILD" uninstall DESTDIR="$D" PREFIX=/usr >/dev/null
+is "$(find "$D" -type f | wc -l)" 0 "make uninstall removes everything it installed"
+
 # Development: HH_LUA_PATH loads lua/ from disk instead.
 cp -r "$ROOT/lua" "$SCRATCH/lua"
 { printf 'MODEL_FROM_DISK = true\n'; cat "$ROOT/lua/hh/rules.lua"; } > "$SCRATCH/lua/hh/rules.lua"

@@ -55,9 +55,9 @@ done
 
 # 2. Every YAML block of the docs: the schema accepts it (a block may be a
 # part of a recipe: the schema requires no key); a whole recipe (one with a
-# prompt or shots) also passes hh check. A base the docs name is given.
+# prompt or shots) also passes hh check, with the base the docs name (recipes/shared).
 mkdir -p blocks/shared
-printf 'vars: {house_style: "warm light, slow push-in"}\ndefaults: {mode: std, duration: 5}\n' > blocks/shared/studio-defaults.yaml
+cp "$ROOT/recipes/shared/studio-defaults.yaml" blocks/shared/  # the base the docs name
 n=0
 for doc in "$ROOT"/README.md "$ROOT"/docs/*.md; do
     awk -v dir=blocks -v base="$(basename "$doc" .md)" '

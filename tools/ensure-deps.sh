@@ -14,7 +14,7 @@ fuzz="clang libclang-rt-dev llvm" # libFuzzer and the sanitizers' runtimes (comp
 fonts="fonts-dejavu-core" # hh report --grid-image: the labels (tests/t0620)
 case "$goal" in
     build) want="$build" ;;
-    test) want="$build $runtime $fonts jq perl sqlite3 python3-jsonschema $browser $fuzz" ;;
+    test) want="$build $runtime $fonts jq perl sqlite3 python3-jsonschema man-db $browser $fuzz" ;;
     demo) want="$build $runtime $fonts" ;;
     bench) want="$build $runtime jq time nodejs" ;; # nodejs: tools/bench-judge.js
     soak) want="$build $runtime jq sqlite3" ;;

@@ -78,7 +78,7 @@ usage: hh check RECIPE             validate a recipe (YAML or Lua) without netwo
        hh status TASK_ID
        hh wait TASK_ID [-o FILE]
        hh version
-       hh help [COMMAND]
+       hh help [COMMAND]           (hh help --man: the man page; --completion bash|zsh)
 
 Environment: HH_API_KEY (or ~/.config/hh/credentials, mode 0600),
 HH_BASE_URL (default https://happyhorse.app), HH_SETTINGS (name=value,...
@@ -353,6 +353,14 @@ local function dispatch(argv)
   end
   if cmd == "help" or cmd == "--help" or cmd == "-h" then
     local topic = argv[2]
+    local man = require("hh.manpage")
+    if topic == "--man" then io.stdout:write(man.man(HELP, M.commands, core.versions().hh)) return EXIT.ok end
+    if topic == "--completion" then
+      local shell = argv[3]
+      if shell ~= "bash" and shell ~= "zsh" then say("help --completion: expected bash or zsh") return EXIT.usage end
+      io.stdout:write(man.completion(shell, HELP, M.commands))
+      return EXIT.ok
+    end
     if topic and not HELP[topic] then say("no help for %q", topic) return EXIT.usage end
     print(HELP[topic or "main"])
     return EXIT.ok
