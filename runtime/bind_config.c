@@ -25,6 +25,7 @@ static const struct setting settings[] = {
     {"max_transfers", T_INT, CFG(max_transfers), 1, 4096},
     {"rate", T_NUMBER, CFG(rate), 0, 1e6},
     {"rate_burst", T_NUMBER, CFG(rate_burst), 0, 1e6},
+    {"rate_default", T_NUMBER, CFG(rate_default), 0, 1e6},
     {"connect_timeout", T_NUMBER, CFG(connect_timeout), 0.001, 3600},
     {"request_timeout", T_NUMBER, CFG(request_timeout), 0.001, 86400},
     {"stall_timeout", T_NUMBER, CFG(stall_timeout), 1, 86400},
@@ -137,6 +138,12 @@ int bind_configure(lua_State *L)
                 return luaL_error(L, "hh.config: unknown setting '%s'", name ? name : "?");
             set_setting(L, &lp->cfg, &settings[i], -1);
             rate_changed |= strcmp(name, "rate") == 0 || strcmp(name, "rate_burst") == 0;
+            if (strcmp(name, "rate") == 0)
+                lp->cfg.rate_set = 1;
+            if (strcmp(name, "rate_default") == 0 && !lp->cfg.rate_set) {
+                lp->cfg.rate = lp->cfg.rate_default;
+                rate_changed = 1;
+            }
             if (strcmp(name, "retry_budget") == 0)
                 budget_init(&lp->budget, lp->cfg.retry_budget);
             lua_pop(L, 1);                      /* tbl key */

@@ -11,6 +11,8 @@ struct loop_config {
     long max_transfers;        /* HTTP transfers in flight at once */
     double rate;               /* API requests a second for the run; 0 = no cap */
     double rate_burst;
+    double rate_default;       /* the host profile's rate: used until one is set, or the host advertises its own */
+    int rate_set;              /* a rate was set (hh.config, HH_SETTINGS, --rate): the host's word does not change it */
     double connect_timeout;
     double request_timeout;    /* API requests */
     double stall_timeout;      /* downloads: seconds without a byte */

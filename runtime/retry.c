@@ -96,6 +96,18 @@ void rate_throttled(struct rate_limiter *r, double now, double retry_after)
         r->paused_until = now + retry_after;
 }
 
+void rate_advertised(struct rate_limiter *r, double per_second)
+{
+    if (per_second <= 0 || per_second == r->ceiling)
+        return;
+    double share = r->ceiling > 0 ? r->rate / r->ceiling : 1;
+    r->ceiling = per_second;
+    r->rate = per_second * share;
+    r->burst = per_second > 1 ? per_second : 1;
+    if (r->tokens > r->burst)
+        r->tokens = r->burst;
+}
+
 void rate_succeeded(struct rate_limiter *r)
 {
     /* Additive increase: about 2% of the ceiling per good answer. */

@@ -36,5 +36,8 @@ void rate_init(struct rate_limiter *r, double per_second, double burst, double n
 double rate_acquire(struct rate_limiter *r, double now);
 void rate_throttled(struct rate_limiter *r, double now, double retry_after);
 void rate_succeeded(struct rate_limiter *r);
+/* The host advertised its limit (RateLimit-Policy): it becomes the ceiling,
+ * any slowdown from 429s kept in proportion. */
+void rate_advertised(struct rate_limiter *r, double per_second);
 
 #endif

@@ -5,6 +5,7 @@
 #include "xfer.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,23 @@ size_t xfer_keep_answer(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* "10;w=1" (requests a window of seconds; the first policy), as requests a
+ * second; 0 when it is not that. */
+static double policy_rate(const char *v)
+{
+    double q, w = 1;
+    while (*v == ' ' || *v == '\t' || *v == '"')
+        v++;
+    if (*v == '"' || isalpha((unsigned char)*v)) /* a named policy: "name";q=10;w=1 */
+        v = strstr(v, "q=") ? strstr(v, "q=") + 2 : v;
+    if (sscanf(v, "%lf", &q) != 1 || !(q > 0) || q > 1e6)
+        return 0;
+    const char *wp = strstr(v, "w=");
+    if (wp && (sscanf(wp + 2, "%lf", &w) != 1 || !(w > 0) || w > 86400))
+        return 0;
+    return q / w;
+}
+
 static size_t read_header(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
@@ -190,6 +208,7 @@ static size_t read_header(char *data, size_t size, size_t n, void *arg)
         x->range_start = -1;
         x->total = -1;
         x->retry_after = -1;
+        x->host_rate = 0;
         return len;
     }
     long long a, b, t;
@@ -201,6 +220,8 @@ static size_t read_header(char *data, size_t size, size_t n, void *arg)
         x->total = t; /* with 416: the whole length */
     } else if (strncasecmp(line, "retry-after-ms:", 15) == 0 && sscanf(line + 15, "%lf", &ms) == 1 && ms >= 0) {
         x->retry_after = ms / 1000.0;
+    } else if (strncasecmp(line, "ratelimit-policy:", 17) == 0) {
+        x->host_rate = policy_rate(line + 17);
     }
     return len;
 }
@@ -265,6 +286,7 @@ int xfer_prepare(struct xfer *x)
     x->total = -1;
     x->write_failed = WRITE_OK;
     x->retry_after = -1;
+    x->host_rate = 0;
     x->code = 0;
     x->error[0] = '\0';
 
@@ -499,6 +521,9 @@ double xfer_finished(struct xfer *x, CURLcode c)
         /* libcurl reports 0 both for "Retry-After: 0" and for none: treat both as none. */
         x->retry_after = ra > 0 ? (double)ra : -1;
     }
+    /* The host's own limit replaces the profile's default, never a rate the user set. */
+    if (x->host_rate > 0 && x->kind != XFER_DOWNLOAD && !x->env->cfg->rate_set)
+        rate_advertised(x->env->rate, x->host_rate);
     switch (x->kind) {
     case XFER_SUBMIT: return finished_submit(x, c);
     case XFER_API: return finished_api(x, c);

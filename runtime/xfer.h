@@ -70,6 +70,7 @@ struct xfer {
     long code;
     CURLcode curl_code;
     double retry_after;    /* seconds, -1 none */
+    double host_rate;      /* requests a second the host advertised (RateLimit-Policy), 0 none */
     int attempts;
     int in_multi;
     int maybe_received;    /* a submission: an earlier attempt may have reached the host */

@@ -41,4 +41,22 @@ print(string.format("%.2f", hh.now() - t0))'
 is "$RC" 0 "20 requests under a 10/s cap"
 ok "$(above "$OUT" 1.7; echo $?)" "were spread over about 2 s ($OUT s)"
 is "$(jqv "$(sim_stats)" '.requests.status["429"] // 0')" 0 "and the host never had to say 429"
+# A host that advertises its limit (RateLimit-Policy, as hh-sim does with
+# --rate) needs no rate setting: hh takes it in place of the profile's
+# default of one request a second; a rate the user set is kept.
+start_sim --time-scale 0.001 --rate 40
+hdr=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $SIM_KEY" "$SIM_URL/api/status?task_id=x" | tr -d '\r' | grep -i '^ratelimit-policy:')
+is "$hdr" "RateLimit-Policy: 40;w=1" "hh-sim advertises its limit"
+hh_env "poll_min_interval=0.002,poll_max_interval=0.05"
+run_hh -e 'print(math.floor(hh.stats().rate)) local t = assert(hh.generate{prompt = "a fox", duration = 3}) print(math.floor(hh.stats().rate))'
+is "$OUT" "1
+40" "hh starts at the profile's rate and takes the host's once it answers"
+hh_env "poll_min_interval=0.002,poll_max_interval=0.05,rate=3"
+run_hh -e 'assert(hh.generate{prompt = "a fox", duration = 3}) print(math.floor(hh.stats().rate))'
+is "$OUT" "3" "a rate the user set stays"
+start_sim --time-scale 0.001
+is "$(curl -s -D - -o /dev/null -H "Authorization: Bearer $SIM_KEY" "$SIM_URL/api/status?task_id=x" | grep -ci '^ratelimit-policy:')" 0 "without --rate, no limit is advertised"
+hh_env "poll_min_interval=0.002,poll_max_interval=0.05"
+run_hh -e 'assert(hh.generate{prompt = "a fox", duration = 3}) print(math.floor(hh.stats().rate))'
+is "$OUT" "1" "and hh keeps its default"
 done_testing

@@ -22,7 +22,9 @@ hh.versions = core.versions
 -- The host profile in use; hh.config{profile = ...} or {base_url = ...} changes it.
 local current = profile.new(profile.happyhorse, { base_url = profile.happyhorse.base_url, base_url_from = "HH_BASE_URL" })
 core.set_profile(current)
-core.configure({ base_url = current.base_url, rate = current.rate, idempotent_host = current.idempotent })
+-- The profile's rate is a default: a rate the user sets, or the host's own
+-- advertised limit (RateLimit-Policy), replaces it.
+core.configure({ base_url = current.base_url, rate_default = current.rate, idempotent_host = current.idempotent })
 
 function hh.profile() return current end
 
@@ -78,7 +80,7 @@ local function configure(settings, origin, level)
     current = made
     core.set_profile(current)
     flat.base_url = current.base_url
-    if new_profile and new_profile.rate ~= nil and flat.rate == nil then flat.rate = new_profile.rate end
+    if new_profile and new_profile.rate ~= nil and flat.rate == nil then flat.rate_default = new_profile.rate end
     if new_profile and new_profile.idempotent ~= nil then flat.idempotent_host = new_profile.idempotent end
   end
   local ok, result = pcall(core.configure, flat)

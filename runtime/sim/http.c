@@ -79,6 +79,12 @@ static enum MHD_Result send_text(struct MHD_Connection *c, struct req_ctx *r, un
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", content_type);
+    if (api && s->cfg.rate > 0) {
+        /* The limit, as the IETF RateLimit header fields say it: clients need not be told. */
+        char policy[64];
+        snprintf(policy, sizeof policy, "%g;w=1", s->cfg.rate);
+        MHD_add_response_header(resp, "RateLimit-Policy", policy);
+    }
     if (code == 405 && r->allow)
         MHD_add_response_header(resp, "Allow", r->allow);
     if (retry_wait >= 0) {
