@@ -605,9 +605,32 @@ static void yload_alias(struct yload *y, int depth, struct yload_node *node)
 
 /* --- collections ------------------------------------------------------------ */
 
+/* A key's value as YAML compares keys (null and ~ are one key, 1 and 01
+ * too, 1 and "1" are not), as a string, pushed. */
+static void yload_push_identity(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER: {
+        lua_Number v = lua_tonumber(L, idx);
+        if (lua_isinteger(L, idx))
+            lua_pushfstring(L, "n%I", (LUAI_UACINT)lua_tointeger(L, idx));
+        else if (v > -9.2e18 && v < 9.2e18 && v == floor(v)) /* 1.0 is 1; cast only what fits */
+            lua_pushfstring(L, "n%I", (LUAI_UACINT)(lua_Integer)v);
+        else
+            lua_pushfstring(L, "n%f", v);
+        break;
+    }
+    case LUA_TBOOLEAN: lua_pushstring(L, lua_toboolean(L, idx) ? "btrue" : "bfalse"); break;
+    case LUA_TLIGHTUSERDATA: lua_pushliteral(L, "null"); break;
+    default: lua_pushfstring(L, "s%s", lua_tostring(L, idx) ? lua_tostring(L, idx) : ""); break;
+    }
+}
+
 /* The key of a mapping entry, from the current event: pushes the key string
- * when it can be stored, else nil (an error was recorded). */
-static void yload_key(struct yload *y, int depth, int keys, struct yload_node *kn)
+ * when it can be stored, else nil (an error was recorded). Keys are stored by
+ * their text; two keys are one when their text or their value is the same. */
+static void yload_key(struct yload *y, int depth, int keys, int ids, struct yload_node *kn)
 {
     lua_State *L = y->L;
     yaml_event_t *ev = &y->p->event;
@@ -616,6 +639,25 @@ static void yload_key(struct yload *y, int depth, int keys, struct yload_node *k
                 && memcmp(ev->data.scalar.value, "<<", 2) == 0;
     lua_Integer first;
     yload_value(y, depth, kn);                         /* keyvalue */
+    int same_value = 0;
+    if (kn->text && !y->stop) {                        /* keyvalue identity */
+        yload_push_identity(L, -1);
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, ids) == LUA_TTABLE) {        /* keyvalue identity earlier */
+            same_value = 1;
+            lua_replace(L, -2);                        /* keyvalue earlier */
+        } else {
+            lua_pop(L, 1);
+            lua_createtable(L, 0, 2);                  /* keyvalue identity rec */
+            lua_pushlstring(L, kn->text, kn->text_len);
+            lua_setfield(L, -2, "text");
+            lua_pushinteger(L, yload_line(kn->mark));
+            lua_setfield(L, -2, "line");
+            lua_rawset(L, ids);                        /* keyvalue */
+            lua_pushnil(L);                            /* keyvalue nil */
+        }
+        lua_insert(L, -2);                             /* earlier|nil keyvalue */
+    }
     if (!kn->text && lua_istable(L, -1) && !y->stop) {
         lua_rawget(L, y->marks);
         lua_getfield(L, -1, "kind");                   /* record kind */
@@ -623,32 +665,47 @@ static void yload_key(struct yload *y, int depth, int keys, struct yload_node *k
                     strcmp(lua_tostring(L, -1), "map") == 0 ? "mapping" : "sequence");
         lua_pop(L, 1);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 1);                                     /* earlier|nil when the key has text */
     if (y->stop || !kn->text) {                        /* an alias error is already recorded */
         lua_pushnil(L);
         return;
     }
+    int earlier = lua_gettop(L);                       /* the key of the same value met before, or nil */
     if (merge) {
         yload_error(y, kn->mark, "merge keys (<<) are not supported: share settings with defaults: (fields every "
                     "job gets) or a base file named by extends: (its vars, defaults and extra merge key by key)");
+        lua_settop(L, earlier - 1);
         lua_pushnil(L);
         return;
     }
-    lua_pushlstring(L, kn->text, kn->text_len);        /* key */
-    lua_pushvalue(L, -1);
-    if (lua_rawget(L, keys) != LUA_TTABLE) {           /* key nil */
-        lua_pop(L, 1);
-        return;
-    }
-    lua_getfield(L, -1, "line");                       /* key first line */
-    first = lua_tointeger(L, -1);
     /* The first entry stands; the document is still whole, so the recipe's
      * other problems can be found too. */
     int before = y->nerrors;
-    yload_error(y, kn->mark, "duplicate key '%s' (first at line %I)",
-                yload_push_shown(L, kn->text, kn->text_len), first);
+    lua_pushlstring(L, kn->text, kn->text_len);        /* earlier key */
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, keys) != LUA_TTABLE) {           /* earlier key nil */
+        lua_pop(L, 1);
+        if (lua_isnil(L, earlier)) {
+            lua_remove(L, earlier);                    /* key */
+            return;
+        }
+        /* Another text of the same value: null and ~, 1 and 01. */
+        lua_getfield(L, earlier, "text");
+        size_t len;
+        const char *text = lua_tolstring(L, -1, &len);
+        lua_getfield(L, earlier, "line");
+        first = lua_tointeger(L, -1);
+        const char *now = yload_push_shown(L, kn->text, kn->text_len);
+        yload_error(y, kn->mark, "duplicate key '%s' (the same value as '%s' at line %I)", now,
+                    yload_push_shown(L, text, len), first);
+    } else {
+        lua_getfield(L, -1, "line");                   /* earlier key first line */
+        first = lua_tointeger(L, -1);
+        yload_error(y, kn->mark, "duplicate key '%s' (first at line %I%s)", yload_push_shown(L, kn->text, kn->text_len),
+                    first, same_value ? "" : "; hh reads keys as names, so a quoted and a plain one of the same text are one key");
+    }
     y->nkept += y->nerrors - before;
-    lua_pop(L, 4);
+    lua_settop(L, earlier - 1);
     lua_pushnil(L);
 }
 
@@ -665,9 +722,11 @@ static int yload_entries(struct yload *y, int depth, int t, int rec)
     lua_pushvalue(L, -1);
     lua_setfield(L, rec, "keys");
     keys = lua_gettop(L);
+    lua_createtable(L, 0, 0);                          /* the keys by value */
+    int ids = lua_gettop(L);
     while (yload_next(y) && y->p->event.type != YAML_MAPPING_END_EVENT) {
         struct yload_node kn = {0}, vn = {0};
-        yload_key(y, depth, keys, &kn);                /* key|nil */
+        yload_key(y, depth, keys, ids, &kn);           /* key|nil */
         if (!yload_next(y))
             break;
         yload_value(y, depth, &vn);                    /* key|nil value */

@@ -107,9 +107,14 @@ yl '[!!str 12, !!str true, !!str ~, !!str, !!int "42", !!int 0x1F, !!float 3, !!
 is "$(first)" '["12","true","~","",i:42,i:31,f:3.0,f:0.5,f:8.0,true,null,null,"12","true",i:7,[i:1],{a=i:1},["x"]]' \
     "the standard tags are honoured (! makes a string)"
 
-yl '1: one\n"2": two\n~: tilde\nnull: word\ntrue: yes\n1.5: f\n"": empty\n? |\n  block\n: b\n'
-is "$(first)" '{1="one",2="two",~="tilde",null="word",true="yes",1.5="f",="empty",block
+yl '1: one\n"2": two\n~: tilde\ntrue: yes\n1.5: f\n"": empty\n? |\n  block\n: b\n'
+is "$(first)" '{1="one",2="two",~="tilde",true="yes",1.5="f",="empty",block
 ="b"}' "a scalar key is kept as its source text"
+yl 'a: 1\n~: x\nnull: y\ntrue: p\nTrue: q\n1: m\n"1": n\n'
+is "$OUT" "recipe.yaml:3:1: duplicate key 'null' (the same value as '~' at line 2)
+recipe.yaml:5:1: duplicate key 'True' (the same value as 'true' at line 4)
+recipe.yaml:7:1: duplicate key '1' (first at line 6; hh reads keys as names, so a quoted and a plain one of the same text are one key)" \
+    "keys are compared by value (null and ~, true and True are one key); 1 and \"1\" differ in YAML but are one name here"
 run_hh -e 'local d = require("hh.yaml").load("1: x\n") print(math.type(next(d)) or type(next(d)), d["1"], d[1])'
 is "$OUT" "string	x	nil" "so 1: x has the key \"1\", not 1"
 
