@@ -1,5 +1,5 @@
 # hh - build, test, demo and benchmark. `make test` and `make demo` install
-# the Debian packages they need first (tools/ensure-deps.sh).
+# the Debian packages they need first (runtime/tools/ensure-deps.sh).
 
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -35,7 +35,7 @@ $(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
 	$(CC) $(ALL_CFLAGS) $(HH_CFLAGS) -c -o $@ $<
 
 # The Lua library, compiled into the binary.
-$(BUILD)/embed: tools/embed.c
+$(BUILD)/embed: runtime/tools/embed.c
 	@mkdir -p $(BUILD)
 	$(CC) -std=c11 -O1 -o $@ $<
 
@@ -53,11 +53,11 @@ $(BUILD)/runtime/sim/%.o: runtime/sim/%.c $(wildcard runtime/sim/*.h)
 	$(CC) $(ALL_CFLAGS) $(SIM_CFLAGS) -c -o $@ $<
 
 deps:
-	@tools/ensure-deps.sh build
+	@runtime/tools/ensure-deps.sh build
 
 # The test suite: TAP under prove.
 test:
-	@tools/ensure-deps.sh test
+	@runtime/tools/ensure-deps.sh test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check
 
@@ -65,35 +65,35 @@ check:
 	HH_BUILD=$(abspath $(BUILD)) prove -f tests/t[0-9]*.sh
 
 sanitize:
-	@tools/ensure-deps.sh test
+	@runtime/tools/ensure-deps.sh test
 	@$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		HH_BUILD=$(abspath build-san) prove -f tests/t[0-9]*.sh
 
 valgrind:
-	@tools/ensure-deps.sh valgrind
+	@runtime/tools/ensure-deps.sh valgrind
 	@$(MAKE) --no-print-directory all
 	HH_BUILD=$(abspath $(BUILD)) HH_VALGRIND=1 prove -f tests/t[0-9]*.sh
 
 demo:
-	@tools/ensure-deps.sh demo
+	@runtime/tools/ensure-deps.sh demo
 	@$(MAKE) --no-print-directory all
-	@tools/demo.sh $(abspath $(BUILD))
+	@runtime/tools/demo.sh $(abspath $(BUILD))
 
 bench:
-	@tools/ensure-deps.sh bench
+	@runtime/tools/ensure-deps.sh bench
 	@$(MAKE) --no-print-directory all
-	@tools/bench.sh $(abspath $(BUILD))
-	@tools/bench-qc.sh $(abspath $(BUILD))
-	@node tools/bench-judge.js $(abspath $(BUILD))/hh
+	@tests/bench/bench.sh $(abspath $(BUILD))
+	@tests/bench/bench-qc.sh $(abspath $(BUILD))
+	@node tests/bench/bench-judge.js $(abspath $(BUILD))/hh
 
 # The money reconciliation under a fault storm: SOAK_JOBS (10000), SOAK_RATE
-# (0.05), SOAK_KILLS (10), SOAK_SEED (1); tools/soak.sh says the rest.
+# (0.05), SOAK_KILLS (10), SOAK_SEED (1); tests/soak.sh says the rest.
 soak:
-	@tools/ensure-deps.sh soak
+	@runtime/tools/ensure-deps.sh soak
 	@$(MAKE) --no-print-directory all
-	HH_BUILD=$(abspath $(BUILD)) tools/soak.sh
+	HH_BUILD=$(abspath $(BUILD)) tests/soak.sh
 
 # libFuzzer harnesses (tests/fuzz/README.md): hh's objects without main.c,
 # built with clang under ASan and UBSan in their own directory, then each
@@ -105,9 +105,9 @@ FUZZ_SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=und
 FUZZ_OBJ = $(filter-out $(BUILD)/runtime/main.o,$(HH_OBJ))
 
 fuzz:
-	@tools/ensure-deps.sh fuzz
+	@runtime/tools/ensure-deps.sh fuzz
 	@$(MAKE) --no-print-directory fuzz-build
-	FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(abspath $(FUZZ_BUILD)) $(FUZZ_HARNESSES)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(abspath $(FUZZ_BUILD)) $(FUZZ_HARNESSES)
 
 fuzz-build:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \

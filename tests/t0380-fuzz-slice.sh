@@ -10,7 +10,7 @@ HARNESSES="yaml canonical recipe"
 FUZZ_BUILD=$ROOT/build-fuzz
 
 if ! command -v clang > /dev/null 2>&1; then
-    echo "1..0 # skip no clang (tools/ensure-deps.sh fuzz installs it)"
+    echo "1..0 # skip no clang (runtime/tools/ensure-deps.sh fuzz installs it)"
     exit 0
 fi
 
@@ -22,7 +22,7 @@ ok $RC "the harnesses build with -fsanitize=fuzzer,address,undefined"
 for h in $HARNESSES; do
     seeds=$(find "$ROOT/tests/fuzz/corpus/$h" -type f -size +0 | wc -l)   # libFuzzer runs the empty input itself
     OUT=$(TMPDIR=$SCRATCH FUZZ_SECONDS=${FUZZ_SLICE_SECONDS:-5} FUZZ_WORK=$SCRATCH/fuzz \
-        "$ROOT/tools/fuzz.sh" "$FUZZ_BUILD" "$h")
+        "$ROOT/tests/fuzz/run.sh" "$FUZZ_BUILD" "$h")
     RC=$?
     grep -q "seed corpus: files: $seeds " "$SCRATCH/fuzz/$h.log" || RC=1
     ok $RC "$h: its $seeds seeds and ${FUZZ_SLICE_SECONDS:-5} s of fuzzing without a finding"

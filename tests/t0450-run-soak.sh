@@ -6,12 +6,12 @@
 # paid success delivered (or pending delivery when the host gave no usable
 # URL), unknown outcomes kept unknown, the charged credits hh reports equal
 # to the ledger's, the budget held, every file what the sim served
-# (tools/soak-lib.sh). The check reads the host's reported charge from the
+# (tests/soak-lib.sh). The check reads the host's reported charge from the
 # journal (attempts.charged): until the journal has that column this test
 # skips; it becomes a hard test once it has. SOAK_FORCE=1 runs it anyway.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
-. "$ROOT/tools/soak-lib.sh"
+. "$ROOT/tests/soak-lib.sh"
 cd "$SCRATCH"
 
 # Does this hh journal the host's charge? One job on a quiet sim tells.

@@ -16,7 +16,7 @@
 # (tests/browser/live.test.js); blind judging of four variants: nothing
 # on screen names one, pairs chosen where a vote decides most and spread
 # over cells and samples, the votes each place needs (tests/browser/
-# judge.test.js); a short run of tools/bench-judge.js. HH_SCREENSHOTS=DIR
+# judge.test.js); a short run of tests/bench/bench-judge.js. HH_SCREENSHOTS=DIR
 # saves the pictures of docs/report.md there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-hh.sh"
@@ -28,10 +28,10 @@ if [ -n "${HH_SCREENSHOTS:-}" ]; then
 fi
 CHROMIUM=${HH_CHROMIUM:-/usr/bin/chromium}
 
-# What this test needs is installed by `make test` (tools/ensure-deps.sh
+# What this test needs is installed by `make test` (runtime/tools/ensure-deps.sh
 # test, then npm ci here); when it is missing the test fails, saying what.
-[ -x "$CHROMIUM" ] || bail "no Chromium at $CHROMIUM: install Debian's chromium (make test does: tools/ensure-deps.sh test)"
-command -v node > /dev/null || bail "no node: install Debian's nodejs and npm (make test does: tools/ensure-deps.sh test)"
+[ -x "$CHROMIUM" ] || bail "no Chromium at $CHROMIUM: install Debian's chromium (make test does: runtime/tools/ensure-deps.sh test)"
+command -v node > /dev/null || bail "no node: install Debian's nodejs and npm (make test does: runtime/tools/ensure-deps.sh test)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 # playwright-core is pinned to the last release that runs on Debian 12's
 # Node.js 18 (1.62 and later need 20).
@@ -39,7 +39,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 wanted=$(node -p "require('$BROWSER_DIR/package.json').dependencies['playwright-core']")
 installed=$(node -p "try { require('$BROWSER_DIR/node_modules/playwright-core/package.json').version } catch (e) { '' }")
 if [ "$installed" != "$wanted" ]; then
-    command -v npm > /dev/null || bail "no npm: install Debian's npm (make test does: tools/ensure-deps.sh test)"
+    command -v npm > /dev/null || bail "no npm: install Debian's npm (make test does: runtime/tools/ensure-deps.sh test)"
     diag "installing playwright-core in tests/browser (npm ci)"
     if ! (cd "$BROWSER_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) > "$SCRATCH/npm.log" 2>&1; then
         sed 's/^/# npm: /' "$SCRATCH/npm.log"
@@ -212,7 +212,7 @@ browser judge.test.js
 # The benchmark of the pair choice (make bench runs it in full), on a few
 # seeds: active choice needs at most a third of the random order's votes,
 # with as many right winners. The seeds are fixed, so this is deterministic.
-bench=$(node "$TESTS_DIR/../tools/bench-judge.js" "$HH" --seeds 20) || bail "tools/bench-judge.js failed"
+bench=$(node "$TESTS_DIR/bench/bench-judge.js" "$HH" --seeds 20) || bail "tests/bench/bench-judge.js failed"
 result=$(printf '%s\n' "$bench" | sed -n 's/^result //p')
 printf '%s\n' "$bench" | sed 's/^/# /'
 eval "$(printf '%s\n' "$result" | tr ' ' '\n' | grep -E '^[a-z_]+=[0-9.]+$')"

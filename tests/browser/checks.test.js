@@ -7,30 +7,14 @@
 // with two variants where some clips are black), HH_CHROMIUM, SCRATCH.
 'use strict';
 
-const { chromium } = require('playwright-core');
-const fs = require('fs');
+const { ok, launch, run } = require('./lib');
 const path = require('path');
 
 const QC_DIR = path.resolve(process.env.QC_DIR);
-const SCRATCH = process.env.SCRATCH;
-const CHROMIUM = process.env.HH_CHROMIUM || '/usr/bin/chromium';
 
-let failures = 0;
-function ok(cond, name, detail) {
-  console.log((cond ? 'ok - ' : 'not ok - ') + name);
-  if (!cond) {
-    failures++;
-    if (detail !== undefined) console.log('#   ' + JSON.stringify(detail));
-  }
-  return cond;
-}
 
 async function main() {
-  const profile = fs.mkdtempSync(path.join(SCRATCH, 'chromium-qc-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--allow-file-access-from-files'],
-  });
+  const context = await launch('qc', { args: ['--allow-file-access-from-files'] });
   const page = context.pages()[0] || await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -119,4 +103,4 @@ async function main() {
   await context.close();
 }
 
-main().then(() => process.exit(failures ? 1 : 0), (e) => { console.log('not ok - ' + String(e.stack || e)); process.exit(1); });
+run(main);

@@ -11,8 +11,7 @@
 // recipes/sweep.yaml, for its zip group), HH_CHROMIUM, SCRATCH.
 'use strict';
 
-const { chromium } = require('playwright-core');
-const http = require('http');
+const { ok, launch, run, serve } = require('./lib');
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
@@ -21,33 +20,9 @@ const HH = process.env.HH;
 const QC_DIR = path.resolve(process.env.QC_DIR);
 const RUN_DIR = path.resolve(process.env.RUN_DIR);
 const SCRATCH = process.env.SCRATCH;
-const CHROMIUM = process.env.HH_CHROMIUM || '/usr/bin/chromium';
 
-let failures = 0;
-function ok(cond, name, detail) {
-  console.log((cond ? 'ok - ' : 'not ok - ') + name);
-  if (!cond) {
-    failures++;
-    if (detail !== undefined) console.log('#   ' + JSON.stringify(detail));
-  }
-  return cond;
-}
 
 // A static server for a run directory (what the button needs: the page
-// and its images).
-function serve(root) {
-  const types = { '.html': 'text/html; charset=utf-8', '.mp4': 'video/mp4', '.jpg': 'image/jpeg' };
-  const server = http.createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const file = path.join(root, path.normalize(rel));
-    if (!file.startsWith(root + path.sep)) { res.writeHead(403).end(); return; }
-    fs.readFile(file, (err, body) => {
-      if (err) { res.writeHead(404).end(); return; }
-      res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' }).end(body);
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 // Width and height from a PNG's header.
 function pngSize(buf) {
@@ -70,11 +45,7 @@ function pixels(page, buf, points) {
 }
 
 async function main() {
-  const profile = fs.mkdtempSync(path.join(SCRATCH, 'chromium-gridimg-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, acceptDownloads: true, viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const context = await launch('gridimg', { acceptDownloads: true, args: ['--disable-background-networking'] });
   const page = context.pages()[0] || await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -197,8 +168,4 @@ async function main() {
   await context.close();
 }
 
-main().catch((e) => {
-  console.log('not ok - the browser test ran to its end');
-  console.log('#   ' + String(e && e.stack || e).split('\n').join('\n#   '));
-  process.exit(1);
-}).then(() => process.exit(failures ? 1 : 0));
+run(main);

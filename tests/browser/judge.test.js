@@ -12,24 +12,13 @@
 // directory to save report-ranking.png in).
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { ok, launch, run } = require('./lib');
 const fs = require('fs');
 const path = require('path');
 
 const DIR = path.resolve(process.env.JUDGE_DIR);
-const SCRATCH = process.env.SCRATCH;
-const CHROMIUM = process.env.HH_CHROMIUM || '/usr/bin/chromium';
 const VARIANTS = ['amber', 'cobalt', 'dune', 'ember'];
 
-let failures = 0;
-function ok(cond, name, detail) {
-  console.log((cond ? 'ok - ' : 'not ok - ') + name);
-  if (!cond) {
-    failures++;
-    if (detail !== undefined) console.log('#   ' + JSON.stringify(detail).slice(0, 3000));
-  }
-  return cond;
-}
 
 // Everything of #judge a judge can see or reach without developer tools:
 // its text, every attribute (titles, sources, posters, styles), each
@@ -69,11 +58,7 @@ async function main() {
   ok(fs.readdirSync(path.join(DIR, 'blind')).length === inodes.size, 'blind/ holds one name per distinct clip, no more',
     fs.readdirSync(path.join(DIR, 'blind')));
 
-  const profile = fs.mkdtempSync(path.join(SCRATCH, 'chromium-judge-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--allow-file-access-from-files'],
-  });
+  const context = await launch('judge', { args: ['--allow-file-access-from-files'] });
   const page = context.pages()[0] || await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -210,8 +195,4 @@ async function main() {
   await context.close();
 }
 
-main().catch((e) => {
-  console.log('not ok - the judging test ran to its end');
-  console.log('#   ' + String(e && e.stack || e).split('\n').join('\n#   '));
-  process.exit(1);
-}).then(() => process.exit(failures ? 1 : 0));
+run(main, 'the judging test ran to its end');

@@ -12,25 +12,14 @@
 // report-sweep.png, report-list.png, report-dark.png, report-narrow.png).
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { ok, launch, run } = require('./lib');
 const fs = require('fs');
 const path = require('path');
 
 const DIRS = { sweep: process.env.SWEEP_DIR, ab: process.env.AB_DIR, rows: process.env.ROWS_DIR, mixed: process.env.MIXED_DIR };
-const SCRATCH = process.env.SCRATCH;
 const SHOTS = process.env.HH_SCREENSHOTS || '';
-const CHROMIUM = process.env.HH_CHROMIUM || '/usr/bin/chromium';
 const DOT = ' \u00b7 ';
 
-let failures = 0;
-function ok(cond, name, detail) {
-  console.log((cond ? 'ok - ' : 'not ok - ') + name);
-  if (!cond) {
-    failures++;
-    if (detail !== undefined) console.log('#   ' + JSON.stringify(detail));
-  }
-  return cond;
-}
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const reportUrl = (name, hash) => 'file://' + path.resolve(DIRS[name], 'report.html') + (hash || '');
 
@@ -93,11 +82,7 @@ const READABLE = ['h1', 'h1 small', 'nav a', '#facts dt', '#facts dd', '.state.d
   '.cell details a', 'footer'];
 
 async function main() {
-  const profile = fs.mkdtempSync(path.join(SCRATCH, 'chromium-layout-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--allow-file-access-from-files'],
-  });
+  const context = await launch('layout', { args: ['--allow-file-access-from-files'] });
   const page = context.pages()[0] || await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -416,4 +401,4 @@ async function main() {
   await context.close();
 }
 
-main().then(() => process.exit(failures ? 1 : 0), (e) => { console.log('not ok - ' + String(e.stack || e)); process.exit(1); });
+run(main);

@@ -5,29 +5,14 @@
 // `hh run` works on LIVE_DIR. Environment: LIVE_DIR, HH_CHROMIUM, SCRATCH.
 'use strict';
 
-const { chromium } = require('playwright-core');
-const fs = require('fs');
+const { ok, launch, run } = require('./lib');
 const path = require('path');
 
 const LIVE_DIR = path.resolve(process.env.LIVE_DIR);
-const CHROMIUM = process.env.HH_CHROMIUM || '/usr/bin/chromium';
 
-let failures = 0;
-function ok(cond, name, detail) {
-  console.log((cond ? 'ok - ' : 'not ok - ') + name);
-  if (!cond) {
-    failures++;
-    if (detail !== undefined) console.log('#   ' + JSON.stringify(detail));
-  }
-  return cond;
-}
 
 async function main() {
-  const profile = fs.mkdtempSync(path.join(process.env.SCRATCH, 'chromium-live-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1000, height: 500 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-  });
+  const context = await launch('live', { viewport: { width: 1000, height: 500 } });
   const page = context.pages()[0] || await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -85,4 +70,4 @@ async function main() {
   await context.close();
 }
 
-main().then(() => process.exit(failures ? 1 : 0), (e) => { console.log('not ok - ' + String(e.stack || e)); process.exit(1); });
+run(main);

@@ -10,8 +10,7 @@
 // directory to save report-grid.png, report-ab.png, report-judge.png in).
 'use strict';
 
-const { chromium } = require('playwright-core');
-const http = require('http');
+const { ok, launch, run, serve } = require('./lib');
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
@@ -21,55 +20,13 @@ const RUN_DIR = process.env.RUN_DIR;
 const FAILED_DIR = process.env.FAILED_DIR;
 const SCRATCH = process.env.SCRATCH;
 const SHOTS = process.env.HH_SCREENSHOTS || '';
-const CHROMIUM = process.env.HH_CHROMIUM || '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = ['--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-let failures = 0;
-function ok(cond, name, detail) {
-  console.log((cond ? 'ok - ' : 'not ok - ') + name);
-  if (!cond) {
-    failures++;
-    if (detail !== undefined) console.log('#   ' + String(typeof detail === 'string' ? detail : JSON.stringify(detail)).split('\n').join('\n#   '));
-  }
-  return cond;
-}
 const diag = (text) => console.log('# ' + text);
 
-// A static server for the run directory, with byte ranges (video seeking).
-function serve(root) {
-  const types = { '.html': 'text/html; charset=utf-8', '.mp4': 'video/mp4', '.jpg': 'image/jpeg', '.jsonl': 'application/x-ndjson' };
-  const server = http.createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const file = path.join(root, path.normalize(rel));
-    if (!file.startsWith(root + path.sep)) { res.writeHead(403).end(); return; }
-    fs.stat(file, (err, st) => {
-      if (err || !st.isFile()) { res.writeHead(404).end(); return; }
-      const type = types[path.extname(file)] || 'application/octet-stream';
-      const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range || '');
-      if (range && (range[1] || range[2])) {
-        let start = range[1] ? Number(range[1]) : st.size - Number(range[2]);
-        let end = range[1] && range[2] ? Math.min(Number(range[2]), st.size - 1) : st.size - 1;
-        if (start < 0) start = 0;
-        if (start > end) { res.writeHead(416, { 'Content-Range': 'bytes */' + st.size }).end(); return; }
-        res.writeHead(206, { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Length': end - start + 1,
-          'Content-Range': `bytes ${start}-${end}/${st.size}` });
-        fs.createReadStream(file, { start, end }).pipe(res);
-      } else {
-        res.writeHead(200, { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Length': st.size });
-        fs.createReadStream(file).pipe(res);
-      }
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 async function browserContext(name) {
-  const profile = fs.mkdtempSync(path.join(SCRATCH, 'chromium-' + name + '-'));
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, acceptDownloads: true,
-    viewport: { width: 1400, height: 1000 },
-  });
+  return launch(name, { acceptDownloads: true, args: FLAGS });
 }
 
 // Polls fn in the page until it returns a truthy value; that value, or null.
@@ -313,8 +270,4 @@ async function main() {
   server.close();
 }
 
-main().catch((e) => {
-  console.log('not ok - the browser test ran to its end');
-  console.log('#   ' + String(e && e.stack || e).split('\n').join('\n#   '));
-  process.exit(1);
-}).then(() => process.exit(failures ? 1 : 0));
+run(main);

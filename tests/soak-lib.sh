@@ -1,9 +1,9 @@
-# tools/soak-lib.sh - the soak: a sweep of SOAK_JOBS jobs run by hh against
+# tests/soak-lib.sh - the soak: a sweep of SOAK_JOBS jobs run by hh against
 # hh-sim with every fault on, hh killed with -9 at random points and resumed
 # until nothing is pending, then the sim's ledger reconciled with the run's
 # journal, manifest and files: one TAP line per property, and a summary.
 # Sourced after tests/lib.sh and tests/lib-hh.sh (TAP checks, start_sim,
-# hh_env) by tools/soak.sh (make soak) and tests/t0450-run-soak.sh. Needs
+# hh_env) by tests/soak.sh (make soak) and tests/t0450-run-soak.sh. Needs
 # curl, jq and the sqlite3 program; the checks are SQL joins over the ledger
 # imported into a scratch copy of the journal, so 10,000 jobs check in
 # seconds.

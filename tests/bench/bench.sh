@@ -34,7 +34,7 @@ run() {
     start_sim
     local client
     client=$(HH_BASE_URL=$url HH_API_KEY=$key HH_SETTINGS="rate=$(awk -v r=$rate "BEGIN{print r*0.9}"),rate_burst=20,max_transfers=64,$settings" \
-        "$build/hh" bench/polling.lua "$n")
+        "$build/hh" tests/bench/polling.lua "$n")
     curl -s "$url/_sim/tasks" > "$work/tasks.json"
     cp "$work/tasks.json" "/tmp/bench-tasks-$n.json"
     curl -s "$url/_sim/stats" > "$work/stats.json"

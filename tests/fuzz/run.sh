@@ -12,7 +12,7 @@ set -u
 [ $# -ge 2 ] || { echo "usage: fuzz.sh BUILD HARNESS..." >&2; exit 2; }
 build=$1
 shift
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${FUZZ_SECONDS:-60}
 timeout=${FUZZ_TIMEOUT:-30}
 rss=${FUZZ_RSS_MB:-2048}

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# tools/soak.sh - `make soak`: SOAK_JOBS jobs (default 10,000) against
+# tests/soak.sh - `make soak`: SOAK_JOBS jobs (default 10,000) against
 # hh-sim with every fault at SOAK_RATE (5%), hh killed with -9 SOAK_KILLS
 # times at random points (seeded by SOAK_SEED) and resumed, then the money
-# reconciled: one TAP line a property and a summary (tools/soak-lib.sh says
+# reconciled: one TAP line a property and a summary (tests/soak-lib.sh says
 # what each checks; docs/runs.md what it measured). SOAK_OUT=DIR keeps the
 # run directory (and DIR.check: the ledger, the scratch database, hh's
 # output) instead of removing it. Exit status 0 when every property holds.
-. "$(dirname "$0")/../tests/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/lib-hh.sh"
-. "$ROOT/tools/soak-lib.sh"
+. "$ROOT/tests/soak-lib.sh"
 
 soak_defaults
 if [ -n "${SOAK_OUT:-}" ]; then

@@ -16,7 +16,7 @@ case "$goal" in
     build) want="$build" ;;
     test) want="$build $runtime $fonts jq perl sqlite3 python3-jsonschema man-db $browser $fuzz" ;;
     demo) want="$build $runtime $fonts" ;;
-    bench) want="$build $runtime jq time nodejs" ;; # nodejs: tools/bench-judge.js
+    bench) want="$build $runtime jq time nodejs" ;; # nodejs: tests/bench/bench-judge.js
     soak) want="$build $runtime jq sqlite3" ;;
     fuzz) want="$build $fuzz" ;;
     valgrind) want="$build $runtime jq perl sqlite3 valgrind" ;;

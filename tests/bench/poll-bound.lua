@@ -1,10 +1,10 @@
--- bench/poll-bound.lua - how few polls any schedule can need. For render
+-- tests/bench/poll-bound.lua - how few polls any schedule can need. For render
 -- times drawn from a log-normal (median 1, spread SIGMA) known exactly, the
 -- schedule with intervals sqrt(2 S(t) / (lambda f(t))) minimises polls for a
 -- given mean detection lag. This prints, for a few lambdas, its polls a job
 -- and mean lag, and the polls a fixed interval needs for that same lag.
 --
---   hh bench/poll-bound.lua [SIGMA] [SAMPLES]
+--   hh tests/bench/poll-bound.lua [SIGMA] [SAMPLES]
 
 local sigma = tonumber(arg[1]) or 0.35
 local samples = tonumber(arg[2]) or 20000

@@ -1,8 +1,8 @@
--- bench/polling.lua - N jobs submitted at once and waited for (no download),
+-- tests/bench/polling.lua - N jobs submitted at once and waited for (no download),
 -- under the polling policy given by HH_SETTINGS. Prints one JSON line:
 -- jobs, seconds, requests, client CPU seconds and peak RSS (from /proc).
 --
---   hh bench/polling.lua N
+--   hh tests/bench/polling.lua N
 
 local n = tonumber(arg[1]) or 1000
 local list = {}
