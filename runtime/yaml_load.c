@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "yaml_load.h"
+#include "yaml_scalar.h"
 
 #define YLOAD_PARSER_MT "hh.yaml.parser"
 #define YLOAD_MAX_ERRORS 100
@@ -340,143 +341,6 @@ static void yload_anchor(struct yload *y, int name, lua_Integer nodes, const str
 
 /* --- scalars ---------------------------------------------------------------- */
 
-static int yload_is(const char *s, size_t len, const char *const *words)
-{
-    for (; *words; words++)
-        if (strlen(*words) == len && memcmp(s, *words, len) == 0)
-            return 1;
-    return 0;
-}
-
-static const char *const yload_nulls[] = {"~", "null", "Null", "NULL", NULL};
-static const char *const yload_trues[] = {"true", "True", "TRUE", NULL};
-static const char *const yload_falses[] = {"false", "False", "FALSE", NULL};
-static const char *const yload_infs[] = {".inf", ".Inf", ".INF", NULL};
-static const char *const yload_nans[] = {".nan", ".NaN", ".NAN", NULL};
-
-static int yload_digits(const char *s, size_t len, const char *set)
-{
-    if (len == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!s[i] || !strchr(set, s[i]))
-            return 0;
-    return 1;
-}
-
-/* Pushes a 0o / 0x number: an integer, or a float when it does not fit. */
-static void yload_push_radix(lua_State *L, const char *s, size_t len, unsigned base)
-{
-    uint64_t u = 0;
-    double d = 0;
-    int big = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        unsigned v = c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
-        if (big || u > ((uint64_t)INT64_MAX - v) / base)
-            big = 1;
-        else
-            u = u * base + v;
-        d = d * base + v;
-    }
-    if (big)
-        lua_pushnumber(L, (lua_Number)d);
-    else
-        lua_pushinteger(L, (lua_Integer)u);
-}
-
-/* Core-schema int: [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+. Pushes it. */
-static int yload_int(lua_State *L, const char *s, size_t len)
-{
-    size_t sign = len > 0 && (s[0] == '-' || s[0] == '+');
-    if (len > 2 && s[0] == '0' && s[1] == 'o' && yload_digits(s + 2, len - 2, "01234567")) {
-        yload_push_radix(L, s + 2, len - 2, 8);
-        return 1;
-    }
-    if (len > 2 && s[0] == '0' && s[1] == 'x' && yload_digits(s + 2, len - 2, "0123456789abcdefABCDEF")) {
-        yload_push_radix(L, s + 2, len - 2, 16);
-        return 1;
-    }
-    /* Lua reads decimal integers exactly, and as a float on overflow. */
-    return yload_digits(s + sign, len - sign, "0123456789") && lua_stringtonumber(L, s) != 0;
-}
-
-/* Core-schema float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?,
- * [-+]?\.inf, \.nan (three spellings each). Pushes it. */
-static int yload_float(lua_State *L, const char *s, size_t len)
-{
-    size_t i = len > 0 && (s[0] == '-' || s[0] == '+'), intd = 0, fracd = 0;
-    if (yload_is(s + i, len - i, yload_infs)) {
-        lua_pushnumber(L, s[0] == '-' ? -HUGE_VAL : HUGE_VAL);
-        return 1;
-    }
-    if (yload_is(s, len, yload_nans)) {
-        lua_pushnumber(L, (lua_Number)NAN);
-        return 1;
-    }
-    while (i < len && s[i] >= '0' && s[i] <= '9')
-        i++, intd++;
-    if (i < len && s[i] == '.') {
-        i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++, fracd++;
-        if (intd == 0 && fracd == 0)
-            return 0;
-    } else if (intd == 0) {
-        return 0;
-    }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '-' || s[i] == '+'))
-            i++;
-        if (!yload_digits(s + i, len - i, "0123456789"))
-            return 0;
-        i = len;
-    }
-    if (i != len || lua_stringtonumber(L, s) == 0)
-        return 0;
-    if (lua_isinteger(L, -1)) {                 /* digits alone, under !!float */
-        lua_pushnumber(L, (lua_Number)lua_tointeger(L, -1));
-        lua_remove(L, -2);
-    }
-    return 1;
-}
-
-/* Pushes a plain, untagged scalar resolved by the YAML 1.2 core schema. */
-static void yload_resolve(lua_State *L, const char *s, size_t len)
-{
-    if (len == 0 || yload_is(s, len, yload_nulls))
-        yload_push_null(L);
-    else if (yload_is(s, len, yload_trues))
-        lua_pushboolean(L, 1);
-    else if (yload_is(s, len, yload_falses))
-        lua_pushboolean(L, 0);
-    else if (!yload_int(L, s, len) && !yload_float(L, s, len))
-        lua_pushlstring(L, s, len);
-}
-
-/* Pushes a scalar with a core-schema tag; 0 (nothing pushed) when the text
- * is not of that type. */
-static int yload_tagged(lua_State *L, const char *type, const char *s, size_t len)
-{
-    if (strcmp(type, "str") == 0)
-        lua_pushlstring(L, s, len);
-    else if (strcmp(type, "null") == 0 && (len == 0 || yload_is(s, len, yload_nulls)))
-        yload_push_null(L);
-    else if (strcmp(type, "bool") == 0 && (yload_is(s, len, yload_trues) || yload_is(s, len, yload_falses)))
-        lua_pushboolean(L, yload_is(s, len, yload_trues));
-    else if (strcmp(type, "int") == 0 && yload_int(L, s, len))
-        ;
-    else if (strcmp(type, "float") == 0 && yload_float(L, s, len))
-        ;
-    else if (strcmp(type, "float") == 0 && yload_int(L, s, len)) {
-        lua_pushnumber(L, lua_tonumber(L, -1));
-        lua_remove(L, -2);
-    } else
-        return 0;
-    return 1;
-}
-
 /* Checks a node's tag against its kind; an error names the tag. Returns the
  * core type ("int", "seq"...), "" for none or "!", or NULL when unusable. */
 static const char *yload_check_tag(struct yload *y, const char *tag, enum yload_kind kind, yaml_mark_t mark)
@@ -488,8 +352,8 @@ static const char *yload_check_tag(struct yload *y, const char *tag, enum yload_
         return "";
     type = tag + n;
     if (strncmp(tag, YLOAD_CORE, n) == 0
-        && (yload_is(type, strlen(type), scalars) || strcmp(type, "seq") == 0 || strcmp(type, "map") == 0)) {
-        int fits = kind == YLOAD_SCALAR ? yload_is(type, strlen(type), scalars)
+        && (yscalar_is(type, strlen(type), scalars) || strcmp(type, "seq") == 0 || strcmp(type, "map") == 0)) {
+        int fits = kind == YLOAD_SCALAR ? yscalar_is(type, strlen(type), scalars)
                                         : strcmp(type, kind == YLOAD_SEQ ? "seq" : "map") == 0;
         if (fits)
             return type;
@@ -517,13 +381,13 @@ static void yload_scalar(struct yload *y, struct yload_node *node)
     if (!type) {
         lua_pushlstring(L, s, len);
     } else if (*type) {
-        if (!yload_tagged(L, type, s, len)) {
+        if (!yscalar_tagged(L, type, s, len)) {
             yload_error(y, node->mark, "'%s' is not a valid !!%s", yload_push_shown(L, s, len), type);
             lua_pop(L, 1);
             lua_pushlstring(L, s, len);
         }
     } else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev->data.scalar.tag) {
-        yload_resolve(L, s, len);
+        yscalar_resolve(L, s, len);
     } else {
         lua_pushlstring(L, s, len);
     }
