@@ -15,32 +15,9 @@
 #include <unistd.h>
 
 #include "apikey.h"
+#include "interrupt.h"
 #include "visible.h"
 #include "xfer.h"
-
-volatile sig_atomic_t loop_signals;
-volatile sig_atomic_t loop_first_signal;
-static int wake_write_fd = -1;
-
-static volatile sig_atomic_t loop_running; /* inside loop_run: signals are handled by it */
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    /* Outside the loop nothing is paid for or under way (checking, planning,
-     * running a recipe's own code before the run): stop at once. */
-    if (!loop_running)
-        _exit(128 + sig);
-    if (sig == SIGINT || loop_signals == 0)
-        loop_signals++;
-    if (!loop_first_signal)
-        loop_first_signal = sig;
-    if (wake_write_fd >= 0) {
-        ssize_t w = write(wake_write_fd, "!", 1);
-        (void)w;
-    }
-    errno = saved;
-}
 
 static const char *key_of(void *owner, char *err, size_t errlen)
 {
@@ -81,7 +58,7 @@ int loop_init(struct loop *lp, lua_State *L)
     lp->poll = poll_model_new();
     if (!lp->multi || !lp->poll || pipe2(lp->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
         return -1;
-    wake_write_fd = lp->wake_fd[1];
+    interrupt_install(lp->wake_fd[1]);
     rate_init(&lp->rate, c->rate, c->rate_burst, timer_now());
     budget_init(&lp->budget, c->retry_budget);
     const char *t = getenv("HH_TRACE");
@@ -89,14 +66,6 @@ int loop_init(struct loop *lp, lua_State *L)
     lp->xenv = (struct xfer_env){.cfg = &lp->cfg, .rate = &lp->rate, .budget = &lp->budget, .retries = &lp->retries,
                                  .trace = lp->trace, .L = L, .api_key = key_of, .owner = lp};
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     *(struct job **)lua_getextraspace(L) = NULL;
     return 0;
 }
@@ -164,7 +133,7 @@ void loop_free(struct loop *lp)
         close(lp->wake_fd[0]);
     if (lp->wake_fd[1] >= 0)
         close(lp->wake_fd[1]);
-    wake_write_fd = -1;
+    interrupt_install(-1); /* the handlers stay; they write to no pipe */
 }
 
 struct job *loop_job(lua_State *L)
@@ -553,58 +522,15 @@ static void resume(struct loop *lp, struct job *job)
     finish_job(lp, job);
 }
 
-/* The end of an interrupt's grace: waits still sleeping between polls are
- * woken to find their limit passed; the tasks stay pending. */
-static void grace_timer(void *arg, uint64_t token)
-{
-    struct loop *lp = arg;
-    (void)token;
-    for (struct job *job = lp->jobs; job; job = job->all_next)
-        if (job->wait_sleeping && job->state == JOB_WAITING) {
-            job->woken_by_timer = 1;
-            loop_ready(lp, job);
-        }
-}
-
-static const char *signal_name(int sig)
-{
-    return sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "Ctrl-C";
-}
-
-static void handle_signals(struct loop *lp)
-{
-    char buf[64];
-    while (read(lp->wake_fd[0], buf, sizeof buf) > 0)
-        ;
-    int n = (int)loop_signals;
-    if (n <= lp->interrupted)
-        return;
-    lp->interrupted = n;
-    if (!lp->signal_number)
-        lp->signal_number = (int)loop_first_signal;
-    if (n == 1) {
-        double now = timer_now();
-        lp->grace_until = now + lp->cfg.interrupt_grace;
-        if (timer_add(&lp->timers, lp->grace_until, grace_timer, lp, 0) != 0)
-            lp->grace_until = now; /* no timer: end the waits at their next turn */
-        loop_stop_submissions(lp, "interrupted");
-        procs_stop(&lp->procs, timer_now());
-        fprintf(stderr, "hh: %s: no new submissions; waiting up to %g s for tasks about to finish, "
-                        "the others stay pending (Ctrl-C again stops at once)\n",
-                signal_name(lp->signal_number), lp->cfg.interrupt_grace);
-    }
-}
-
 static int run_turns(struct loop *lp);
-static void handle_signals(struct loop *lp);
 
 int loop_run(struct loop *lp)
 {
-    loop_running = 1;
+    interrupt_enter(1);
     int rc = run_turns(lp);
-    loop_running = 0;
+    interrupt_enter(0);
     if (loop_signals > lp->interrupted)
-        handle_signals(lp); /* one that came while a recipe's own code was busy */
+        loop_handle_signals(lp); /* one that came while a recipe's own code was busy */
     return rc;
 }
 
@@ -612,7 +538,7 @@ static int run_turns(struct loop *lp)
 {
     double turn_began = timer_now(), began = turn_began;
     while (lp->live_jobs > 0) {
-        handle_signals(lp);
+        loop_handle_signals(lp);
         if (lp->interrupted >= 2)
             return -1;
         struct job *batch = lp->ready_head;
