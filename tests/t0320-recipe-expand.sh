@@ -199,4 +199,20 @@ printf 'prompt: "a {m|upper|%%.1f}"\nsweep:\n  m: [1.5]\n' > f4.yaml
 run_hh check f4.yaml
 is "$ERR" 'f4.yaml:1:9: prompt: {m|upper|%.1f}: a number format goes first
 hh: f4.yaml: 1 problem; nothing was sent' "a format after a text filter"
+# Without output:, readable names from the cell's values (as written), a
+# short cell id, the variant, the sample; a recipe without axes by its name.
+printf 'prompt: "a {time} {weather}"\nsweep:\n  weather: [clear sky, storm]\n  time: [dawn]\ncompare:\n  plain: "{prompt}"\n  film: "{prompt}, film"\n' > dn.yaml
+run_hh plan dn.yaml --json
+is "$(jqv "$OUT" '[.jobs[] | .output | sub("-[0-9a-f]{8}-"; "-ID-")] | join(" ")')" \
+    "clear-sky-dawn-ID-film-1.mp4 clear-sky-dawn-ID-plain-1.mp4 storm-dawn-ID-film-1.mp4 storm-dawn-ID-plain-1.mp4" \
+    "default file names: the cell's values in the order written, its id, the variant, the sample"
+is "$(jqv "$OUT" '[.jobs[] | (.output | split("-")[-3]) == (.cell[1:9])] | all')" true "the id is the cell's"
+printf 'name: hello\nprompt: "x"\nsamples: 2\n' > hello.yaml
+run_hh plan hello.yaml --json
+is "$(jqv "$OUT" '[.jobs[].output] | join(" ")')" "hello-1.mp4 hello-2.mp4" "a recipe without axes: its name"
+long=$(printf 'x%.0s' $(seq 70))
+printf 'prompt: "{p}"\nsweep:\n  p: ["%s a", "%s b"]\n' "$long" "$long" > long.yaml
+run_hh plan long.yaml --json
+is "$RC:$(jqv "$OUT" '[.jobs[].output | test("^x{48}-[0-9a-f]{16}-1[.]mp4$")] | all')" "0:true" \
+    "values cut at 48 characters, then 16 digits of the id"
 done_testing

@@ -203,6 +203,63 @@ local function check_output(path)
   return nil
 end
 
+-- File names without an output template: the cell's values, slugged, in
+-- the order the recipe writes its axes (then a rows block's other names,
+-- sorted), and 8 hex digits of the cell id (16 when the values were cut to
+-- 48 characters), so no two cells share a name; then the variant (with
+-- variants) and the sample: dawn-clear-sky-3f2a91c0-film-1.mp4. A recipe
+-- without axes is named by the recipe: hello-1.mp4.
+function M.default_namer(r)
+  local slug = template.FILTERS.slug
+  local order, seen = {}, {}
+  local axes = {}
+  for _, a in ipairs(r.axes) do axes[#axes + 1] = a end
+  table.sort(axes, function(a, b) return (a.written or 0) < (b.written or 0) end)
+  for _, a in ipairs(axes) do
+    for _, n in ipairs(a.names) do if not seen[n] then seen[n] = true order[#order + 1] = n end end
+  end
+  local extra = {}
+  for _, row in ipairs(r.rows or {}) do
+    for k in pairs(row.values) do if not seen[k] then seen[k] = true extra[#extra + 1] = k end end
+  end
+  table.sort(extra)
+  for _, k in ipairs(extra) do order[#order + 1] = k end
+  local recipe_name = slug(tostring(r.name or "clip")) ~= "" and slug(tostring(r.name or "clip")) or "clip"
+  local base_of = setmetatable({}, { __mode = "k" })
+  local function base(cell)
+    local b = base_of[cell]
+    if b then return b end
+    local parts = {}
+    for _, k in ipairs(order) do
+      local v = cell.values[k]
+      if v ~= nil then
+        local s = slug(template.format(type(v) == "table" and require("hh.json").encode(v) or v))
+        if s ~= "" then parts[#parts + 1] = s end
+      end
+    end
+    local text = table.concat(parts, "-")
+    if text == "" and #order == 0 then
+      b = recipe_name
+    else
+      local digits = 8
+      if #text > 48 then
+        local cut = 48
+        while cut > 0 and (text:byte(cut + 1) or 0) & 0xC0 == 0x80 do cut = cut - 1 end
+        text, digits = text:sub(1, cut):gsub("%-+$", ""), 16
+      end
+      local id = (cell.id or cell_id(cell.values)):sub(2, 1 + digits)
+      b = (text ~= "" and text .. "-" or "") .. id
+    end
+    base_of[cell] = b
+    return b
+  end
+  return function(cell, variant, sample)
+    local name = base(cell)
+    if #r.variants > 1 then name = name .. "-" .. (slug(variant.name) ~= "" and slug(variant.name) or "v") end
+    return name .. "-" .. sample .. ".mp4"
+  end
+end
+
 -- The jobs of a recipe, in order; problems gathered (deduplicated). With
 -- opts.ids == false the jobs have no id and no cell id (hh check needs
 -- neither, and hashing is a third of its work).
@@ -282,6 +339,7 @@ function M.jobs(r, problems, opts)
 
   local extra, fields, variants, output = r.extra, r.fields, r.variants, r.output
   local output_checked, output_literal_bad = false, false
+  local default_name = r.output_default and M.default_namer(r)
   if next(extra) == nil then extra = nil end
   -- Only cells that set request fields need looking into, cell by cell.
   local cells_set_fields = #r.rows > 0
@@ -365,7 +423,9 @@ function M.jobs(r, problems, opts)
           problem(at, label .. p.field:sub(#(p.field:match("^[%w_]+")) + 1), p.rule)
         end
 
-        local out, err = template.render(output, lookup, safe, cell.values)
+        local out, err
+        if default_name then out = default_name(cell, variant, sample)
+        else out, err = template.render(output, lookup, safe, cell.values) end
         if not out then
           if err:match("^unknown placeholder {(.-)}$") then
             for _, missing in ipairs(template.unknown(output, lookup, cell.values)) do

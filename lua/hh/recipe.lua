@@ -570,7 +570,10 @@ local function check(raw, problems, null, path)
     end
   end
   if r.output == nil then
+    -- Named by the cell's values (hh.expand builds each name); the template
+    -- is what shows where one is needed.
     r.output = r.compared and "{cell}-{variant}-{sample}.mp4" or "{cell}-{sample}.mp4"
+    r.output_default = true
     r.output_at = loc.of(raw)
   end
   return r
