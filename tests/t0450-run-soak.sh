@@ -30,7 +30,7 @@ if ! soak_has_column attempts charged probe/journal.db && [ "${SOAK_FORCE:-0}" !
 fi
 
 SOAK_JOBS=${SOAK_JOBS:-400} SOAK_KILLS=${SOAK_KILLS:-5} SOAK_RATE=${SOAK_RATE:-0.05}
-SOAK_ROUND_TIMEOUT=${SOAK_ROUND_TIMEOUT:-300}
+SOAK_ROUND_TIMEOUT=${SOAK_ROUND_TIMEOUT:-600}  # a round starved on a busy machine is not a hang
 if [ "${HH_VALGRIND:-0}" = 1 ]; then SOAK_JOBS=60 SOAK_KILLS=2; fi
 soak_defaults
 SOAK_WORK=$SCRATCH/check SOAK_LOG=$SCRATCH/check/hh.log
