@@ -261,4 +261,13 @@ is "$(jqv "$OUT" '.problems[5] | [.file, .line, .column, .field // "-", .rule] |
 is "$(jqv "$OUT" '.problems[0].message')" "all.yaml:1:9: prompt: unknown placeholder {animl}" "and the line hh check prints"
 run_hh check "$ROOT/recipes/ab.yaml" --json
 is "$RC:$(jqv "$OUT" '[.ok, .jobs, .credits.worst] | @tsv')" "0:true	8	2400" "a recipe without problems: ok, its jobs and credits"
+# An include/exclude pattern that can match no cell is refused: a name no
+# axis has, a value no cell has (an exclude that excludes nothing is paid for).
+printf 'prompt: "a {time} {weather}"\nsweep:\n  time: [dawn, dusk]\n  weather: [rain, sun]\nexclude:\n  - {tme: dawn}\n  - {time: dwan, weather: rain}\n  - {time: dusk, weather: sun}\n' > pat.yaml
+check_is pat.yaml "pat.yaml:6:6: exclude[0].tme: no axis, var or row has this name; the pattern would match no cell (did you mean 'time'?)
+pat.yaml:7:12: exclude[1].time: no cell has time dwan; the pattern would match no cell (its values: dawn, dusk) (did you mean 'dawn'?)
+hh: pat.yaml: 2 problems; nothing was sent" "patterns that match no cell: a mistyped name, a mistyped value"
+printf 'prompt: "a {time}"\nsweep:\n  time: [dawn, dusk]\nvars: {mood: calm}\nrows:\n  - {time: noon, light: low}\ninclude:\n  - {light: low}\n  - {mood: calm, time: dawn}\n' > pat2.yaml
+run_hh plan pat2.yaml --json
+is "$RC:$(jqv "$OUT" '[.jobs[].values.time] | join(",")')" "0:dawn,noon" "a row's name and a var are names a pattern may use"
 done_testing
