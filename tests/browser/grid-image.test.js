@@ -44,6 +44,24 @@ function pixels(page, buf, points) {
   }, [buf.toString('base64'), points]);
 }
 
+// The command the Grid image button gives on a page opened from a file.
+async function commandOf(page) {
+  await page.click('#grid button.grid-image');
+  await page.waitForSelector('#grid .grid-image-command', { timeout: 15000 }).catch(() => null);
+  return page.$eval('#grid .grid-image-command', (n) => n.textContent).catch(() => '');
+}
+
+// Runs such a command in a shell with this build's hh: '' when it succeeds,
+// else what it said.
+function runCommand(command) {
+  try {
+    execFileSync('bash', ['-c', command.replace(/^hh /, "'" + HH + "' ") + ' 2>&1'], { stdio: 'pipe' });
+    return '';
+  } catch (e) {
+    return String(e.stdout || e.stderr || e);
+  }
+}
+
 async function main() {
   const context = await launch('gridimg', { acceptDownloads: true, args: ['--disable-background-networking'] });
   const page = context.pages()[0] || await context.newPage();
@@ -111,21 +129,15 @@ async function main() {
   await page.selectOption('#grid select[aria-label="rows"]', 'weather');
   await page.selectOption('#grid select[aria-label="variant"]', 'film');
   await page.selectOption('#grid select[aria-label="sample"]', '2');
-  await page.click('#grid button.grid-image');
-  await page.waitForSelector('#grid .grid-image-command', { timeout: 15000 }).catch(() => null);
+  const command = await commandOf(page);
   const told = await page.$eval('#grid .grid-image-note', (n) => n.textContent);
-  const command = await page.$eval('#grid .grid-image-command', (n) => n.textContent).catch(() => '');
   ok(/opened from disk/.test(told), 'from a file, the page says the picture cannot be exported from there', told);
   const want = `hh report ${RUN_DIR} --grid-image --columns time --rows weather --page variant=film --page sample=2`;
   ok(command === want, 'and gives the command with the run directory, the axes and the page', { command, want });
   const out = path.join(RUN_DIR, 'grid.png');
-  let ran = false;
-  try {
-    execFileSync('bash', ['-c', command.replace(/^hh /, "'" + HH + "' ")], { stdio: 'pipe' });
-    ran = true;
-  } catch (e) {
-    ok(false, 'the command runs', String(e.stderr || e));
-  }
+  const failed = runCommand(command);
+  if (failed) ok(false, 'the command runs', failed);
+  const ran = !failed;
   ok(ran && pngSize(fs.readFileSync(out)) !== null, 'that command, pasted in a shell, writes the picture', out);
 
   // A zip group on the page: the command names its value as hh report does.
@@ -133,17 +145,10 @@ async function main() {
   await page.waitForSelector('#grid figure.cell');
   await page.selectOption('#grid select[aria-label="columns"]', 'time');
   await page.selectOption('#grid select[aria-label="rows"]', 'rows');
-  await page.click('#grid button.grid-image');
-  await page.waitForSelector('#grid .grid-image-command', { timeout: 15000 }).catch(() => null);
-  const zipCommand = await page.$eval('#grid .grid-image-command', (n) => n.textContent).catch(() => '');
+  const zipCommand = await commandOf(page);
   ok(zipCommand.includes("--page 'look=style=documentary, grade=natural'"),
     'a zip group is paged by member=value, as hh report --grid-image takes it', zipCommand);
-  let zipRan = '';
-  try {
-    execFileSync('bash', ['-c', zipCommand.replace(/^hh /, "'" + HH + "' ")], { stdio: 'pipe' });
-  } catch (e) {
-    zipRan = String(e.stderr || e);
-  }
+  const zipRan = runCommand(zipCommand);
   ok(zipRan === '' && pngSize(fs.readFileSync(path.join(process.env.SWEEP_DIR, 'grid.png'))) !== null,
     'and that command writes the picture', zipRan);
 
@@ -152,17 +157,10 @@ async function main() {
   await page.selectOption('#grid select[aria-label="columns"]', 'time');
   await page.selectOption('#grid select[aria-label="rows"]', 'weather');
   await page.selectOption('#grid select[aria-label^="rows block"]', { label: 'monochrome \u00b7 noir \u00b7 night \u00b7 fog' });
-  await page.click('#grid button.grid-image');
-  await page.waitForSelector('#grid .grid-image-command', { timeout: 15000 }).catch(() => null);
-  const rowsCommand = await page.$eval('#grid .grid-image-command', (n) => n.textContent).catch(() => '');
+  const rowsCommand = await commandOf(page);
   ok(rowsCommand.includes("--page 'rows=grade=monochrome, style=noir, time=night, weather=fog'"),
     'the rows block is paged by its row, as hh report --grid-image takes it', rowsCommand);
-  let rowsRan = '';
-  try {
-    execFileSync('bash', ['-c', rowsCommand.replace(/^hh /, "'" + HH + "' ") + ' 2>&1'], { stdio: 'pipe' });
-  } catch (e) {
-    rowsRan = String(e.stdout || e);
-  }
+  const rowsRan = runCommand(rowsCommand);
   ok(rowsRan === '', 'and that command writes the picture of that page', rowsRan);
   ok(errors.length === 0, 'no script errors', errors);
   await context.close();
