@@ -8,7 +8,7 @@ CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wundef -Wwrite-strings \
            -Wmissing-prototypes -Wstrict-prototypes
 SIM_PKGS = libmicrohttpd jansson libcrypto
-HH_PKGS = lua5.4 libcurl yaml-0.1 sqlite3 libcrypto
+HH_PKGS = lua5.4 libcurl yaml-0.1 sqlite3 libpq libcrypto
 
 # Recursive (=) so pkg-config runs only when a compile does, after ensure-deps.
 SIM_CFLAGS = $(shell pkg-config --cflags $(SIM_PKGS))

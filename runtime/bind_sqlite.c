@@ -4,6 +4,8 @@
  *   db:exec(sql)                    -- several statements, no parameters
  *   db:run(sql, ...)                -- one statement with ? parameters; returns changes
  *   db:rows(sql, ...)               -- array of row tables (column name -> value)
+ *   db:stats()                      -- {statements = n, seconds = s}: exec, run and rows
+ *                                      calls and the time inside them
  *   db:close()
  * Prepared statements are cached per SQL text. Errors raise "sqlite: msg". */
 #include <lauxlib.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "bind.h"
+#include "timer.h"
 
 #define DB_META "hh.sqlite.db"
 #define CACHE_SIZE 32
@@ -26,6 +29,8 @@ struct db {
     sqlite3 *handle;
     struct cached cache[CACHE_SIZE];
     int ncache;
+    lua_Integer statements; /* for db:stats(), to compare stores */
+    double seconds;
 };
 
 static struct db *check_db(lua_State *L)
@@ -79,7 +84,11 @@ static int l_exec(lua_State *L)
     struct db *d = check_db(L);
     const char *sql = luaL_checkstring(L, 2);
     char *err = NULL;
-    if (sqlite3_exec(d->handle, sql, NULL, NULL, &err) != SQLITE_OK) {
+    double t0 = timer_now();
+    d->statements++;
+    int rc = sqlite3_exec(d->handle, sql, NULL, NULL, &err);
+    d->seconds += timer_now() - t0;
+    if (rc != SQLITE_OK) {
         lua_pushfstring(L, "sqlite: %s", err ? err : sqlite3_errmsg(d->handle));
         sqlite3_free(err);
         return lua_error(L);
@@ -148,11 +157,14 @@ static sqlite3_stmt *prepare(lua_State *L, struct db *d)
 static int l_run(lua_State *L)
 {
     struct db *d = check_db(L);
+    double t0 = timer_now();
+    d->statements++;
     sqlite3_stmt *stmt = prepare(L, d);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
         ;
     sqlite3_reset(stmt);
+    d->seconds += timer_now() - t0;
     if (rc != SQLITE_DONE)
         return luaL_error(L, "sqlite: %s", sqlite3_errmsg(d->handle));
     lua_pushinteger(L, sqlite3_changes(d->handle));
@@ -162,6 +174,8 @@ static int l_run(lua_State *L)
 static int l_rows(lua_State *L)
 {
     struct db *d = check_db(L);
+    double t0 = timer_now();
+    d->statements++;
     sqlite3_stmt *stmt = prepare(L, d);
     lua_newtable(L);
     int rc, n = 0;
@@ -182,8 +196,20 @@ static int l_rows(lua_State *L)
         lua_rawseti(L, -2, ++n);
     }
     sqlite3_reset(stmt);
+    d->seconds += timer_now() - t0;
     if (rc != SQLITE_DONE)
         return luaL_error(L, "sqlite: %s", sqlite3_errmsg(d->handle));
+    return 1;
+}
+
+static int l_stats(lua_State *L)
+{
+    struct db *d = luaL_checkudata(L, 1, DB_META);
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, d->statements);
+    lua_setfield(L, -2, "statements");
+    lua_pushnumber(L, d->seconds);
+    lua_setfield(L, -2, "seconds");
     return 1;
 }
 
@@ -191,6 +217,7 @@ static const luaL_Reg db_methods[] = {
     {"exec", l_exec},
     {"run", l_run},
     {"rows", l_rows},
+    {"stats", l_stats},
     {"close", l_close},
     {NULL, NULL},
 };

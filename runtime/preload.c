@@ -61,5 +61,7 @@ int preload_install(lua_State *L)
     lua_setfield(L, -2, "hh.fs");
     lua_pushcfunction(L, luaopen_hh_sqlite);
     lua_setfield(L, -2, "hh.sqlite");
+    lua_pushcfunction(L, luaopen_hh_pg);
+    lua_setfield(L, -2, "hh.pg");
     return 0;
 }

@@ -7,19 +7,20 @@
 set -eu
 
 goal=${1:-build}
-build="gcc make pkg-config liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libyaml-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libssl-dev"
+build="gcc make pkg-config liblua5.4-dev libcurl4-openssl-dev lua-cjson-dev libyaml-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libjansson-dev libssl-dev"
 runtime="ffmpeg curl"
 browser="chromium nodejs npm" # tests/t0600: the report in headless Chromium, driven by playwright-core
 fuzz="clang libclang-rt-dev llvm" # libFuzzer and the sanitizers' runtimes (compiler-rt), llvm-symbolizer
+store="postgresql" # the server tests/lib-pg.sh starts for the hh.pg tests
 fonts="fonts-dejavu-core" # hh report --grid-image: the labels (tests/t0620)
 case "$goal" in
     build) want="$build" ;;
-    test) want="$build $runtime $fonts jq perl sqlite3 python3-jsonschema man-db $browser $fuzz" ;;
+    test) want="$build $runtime $fonts jq perl sqlite3 python3-jsonschema man-db $store $browser $fuzz" ;;
     demo) want="$build $runtime $fonts" ;;
-    bench) want="$build $runtime jq time nodejs" ;; # nodejs: tests/bench/bench-judge.js
-    soak) want="$build $runtime jq sqlite3" ;;
+    bench) want="$build $runtime jq time nodejs $store" ;; # nodejs: tests/bench/bench-judge.js
+    soak) want="$build $runtime jq sqlite3 $store" ;;
     fuzz) want="$build $fuzz" ;;
-    valgrind) want="$build $runtime jq perl sqlite3 valgrind" ;;
+    valgrind) want="$build $runtime jq perl sqlite3 valgrind $store" ;;
     *) echo "ensure-deps: unknown goal $goal" >&2; exit 2 ;;
 esac
 
