@@ -26,6 +26,7 @@ static const struct setting settings[] = {
     {"rate", T_NUMBER, CFG(rate), 0, 1e6},
     {"rate_burst", T_NUMBER, CFG(rate_burst), 0, 1e6},
     {"rate_default", T_NUMBER, CFG(rate_default), 0, 1e6},
+    {"rate_share", T_INT, CFG(rate_share), 1, 1024},
     {"connect_timeout", T_NUMBER, CFG(connect_timeout), 0.001, 3600},
     {"request_timeout", T_NUMBER, CFG(request_timeout), 0.001, 86400},
     {"stall_timeout", T_NUMBER, CFG(stall_timeout), 1, 86400},
@@ -151,6 +152,7 @@ int bind_configure(lua_State *L)
         if (rate_changed)
             rate_init(&lp->rate, lp->cfg.rate, lp->cfg.rate_burst > 0 ? lp->cfg.rate_burst : lp->cfg.rate,
                       timer_now());
+        rate_set_share(&lp->rate, (double)lp->cfg.rate_share);
         if (lp->cfg.poll.max_interval < lp->cfg.poll.min_interval)
             lp->cfg.poll.max_interval = lp->cfg.poll.min_interval;
         if (lp->cfg.wait_deadline_max < lp->cfg.wait_deadline_min)

@@ -143,6 +143,39 @@ static int l_check_key(lua_State *L)
     return 2;
 }
 
+static int sha256_hex(const char *data, size_t len, char hex[65]);
+
+/* A name for the key that cannot give the key back: a team store counts
+ * spending and shares the rate limit per key without ever holding it. */
+static int l_key_id(lua_State *L)
+{
+    char err[512];
+    struct loop *lp = task_loop(L);
+    const char *key = loop_api_key(lp, err, sizeof err);
+    if (!key) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    static const char salt[] = "hh key id\n";
+    size_t klen = strlen(key), slen = sizeof salt - 1;
+    char *buf = malloc(slen + klen);
+    if (!buf)
+        return luaL_error(L, "out of memory");
+    memcpy(buf, salt, slen);
+    memcpy(buf + slen, key, klen);
+    char hex[65];
+    int ok = sha256_hex(buf, slen + klen, hex);
+    memset(buf, 0, slen + klen);
+    free(buf);
+    if (!ok)
+        return luaL_error(L, "sha256 failed");
+    char id[20];
+    snprintf(id, sizeof id, "key-%.12s", hex);
+    lua_pushstring(L, id);
+    return 1;
+}
+
 static int l_stats(lua_State *L)
 {
     struct loop *lp = task_loop(L);
@@ -329,6 +362,7 @@ static const luaL_Reg core_functions[] = {
     {"merge", l_merge},
     {"random_hex", l_random_hex},
     {"generate", task_generate},
+    {"key_id", l_key_id},
     {"status", task_status},
     {"run", l_run},
     {"spawn", l_spawn},

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bind.h"
+#include "fs_copy.h"
 
 static int push_error(lua_State *L, const char *fmt, const char *a, const char *b)
 {
@@ -499,6 +500,8 @@ static const luaL_Reg fs_functions[] = {
     {"beneath", l_beneath},
     {"size", l_size},
     {"write_atomic", l_write_atomic},
+    {"copy_atomic", fs_l_copy_atomic},
+    {"mode", fs_l_mode},
     {NULL, NULL},
 };
 

@@ -13,6 +13,7 @@ struct loop_config {
     double rate_burst;
     double rate_default;       /* the host profile's rate: used until one is set, or the host advertises its own */
     int rate_set;              /* a rate was set (hh.config, HH_SETTINGS, --rate): the host's word does not change it */
+    int rate_share;            /* live workers of a team store on this key: each sends 1/rate_share of the rate */
     double connect_timeout;
     double request_timeout;    /* API requests */
     double stall_timeout;      /* downloads: seconds without a byte */

@@ -34,6 +34,7 @@ int loop_init(struct loop *lp, lua_State *L)
     c->max_transfers = 32;
     c->rate = 0;
     c->rate_burst = 0;
+    c->rate_share = 1;
     c->connect_timeout = 10;
     c->request_timeout = 60;
     c->stall_timeout = 30;

@@ -65,6 +65,21 @@ void rate_init(struct rate_limiter *r, double per_second, double burst, double n
     r->tokens = r->burst;
     r->refilled = now;
     r->paused_until = 0;
+    r->share = 1;
+}
+
+/* The burst this worker may use: its share of the limit's, at least one request. */
+static double share_burst(const struct rate_limiter *r)
+{
+    double b = r->burst / r->share;
+    return b > 1 ? b : 1;
+}
+
+void rate_set_share(struct rate_limiter *r, double n)
+{
+    r->share = n > 1 ? n : 1;
+    if (r->tokens > share_burst(r))
+        r->tokens = share_burst(r);
 }
 
 double rate_acquire(struct rate_limiter *r, double now)
@@ -73,15 +88,16 @@ double rate_acquire(struct rate_limiter *r, double now)
         return r->paused_until - now;
     if (r->ceiling <= 0)
         return 0;
-    r->tokens += (now - r->refilled) * r->rate;
-    if (r->tokens > r->burst)
-        r->tokens = r->burst;
+    double rate = r->rate / r->share;
+    r->tokens += (now - r->refilled) * rate;
+    if (r->tokens > share_burst(r))
+        r->tokens = share_burst(r);
     r->refilled = now;
     if (r->tokens >= 1) {
         r->tokens -= 1;
         return 0;
     }
-    return (1 - r->tokens) / r->rate;
+    return (1 - r->tokens) / rate;
 }
 
 void rate_throttled(struct rate_limiter *r, double now, double retry_after)

@@ -17,6 +17,7 @@ struct rate_limiter {
     double tokens, burst;
     double refilled;     /* when tokens were last topped up */
     double paused_until; /* a Retry-After applies to every request */
+    double share;        /* workers sharing the key's limit (a team store): this one takes 1/share */
 };
 
 uint64_t retry_random(void);                     /* xorshift64*, seeded once */
@@ -39,5 +40,7 @@ void rate_succeeded(struct rate_limiter *r);
 /* The host advertised its limit (RateLimit-Policy): it becomes the ceiling,
  * any slowdown from 429s kept in proportion. */
 void rate_advertised(struct rate_limiter *r, double per_second);
+/* n workers (n >= 1) now share the limit: this one's rate and burst are 1/n of it. */
+void rate_set_share(struct rate_limiter *r, double n);
 
 #endif

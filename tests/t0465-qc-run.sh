@@ -97,7 +97,7 @@ sqlite3 old/journal.db "DROP TABLE qc; UPDATE meta SET value = '2' WHERE key = '
 run_hh show old
 like "$OUT" "checks: 0 of 3 clips checked, 0 flagged, 3 not checked yet \(hh qc DIR checks them\)" \
     "an old journal: hh show says the clips are not checked yet"
-is "$(sqlite3 old/journal.db "SELECT value FROM meta WHERE key = 'schema'")" 3 "and the journal is format 3 now"
+is "$(sqlite3 old/journal.db "SELECT value FROM meta WHERE key = 'schema'")" 4 "and the journal is format 4 now"
 run_hh qc old
 is "$RC" 0 "hh qc DIR checks them"
 

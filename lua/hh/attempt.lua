@@ -59,12 +59,24 @@ local function record_of(job, row)
   }
 end
 
+-- A team store's write (hh.team) that fails: the run directory still has
+-- every step, so nothing paid for is lost; no new job is claimed.
+local function team_write(ctx, what, method, ...)
+  local ok, err = pcall(method, ctx.team, ...)
+  if ok then return true end
+  require("hh.display").say("cannot write the team store (%s): %s", what, tostring(err))
+  core.stop("the team store cannot be written: " .. tostring(err))
+  return false
+end
+M.team_write = team_write
+
 -- The host's word on what a task cost replaces hh's estimate in the budget.
 local function settle(ctx, rec, charged)
   if math.type(charged) ~= "integer" or charged == rec.charged then return end
   ctx.committed = ctx.committed + charged - (rec.charged or rec.credits or 0)
   rec.charged = charged
   if rec.task_id then journal_write(ctx, "charge", ctx.journal.set_charged, rec.task_id, charged) end
+  if rec.claim then team_write(ctx, "charge", ctx.team.charged, rec.claim, charged) end
 end
 
 -- Only the host saying a task FAILED (or that it has no such task) ends it;
@@ -127,6 +139,7 @@ local function hold(ctx, rec, row, why)
   local base = row and row.error and row.error:gsub("; not resent: .*$", "")
   rec.error = base or "sent, but hh stopped before the answer arrived; it may have been billed"
   if why then rec.error = rec.error .. "; not resent: " .. why end
+  if rec.claim then team_write(ctx, "outcome", ctx.team.unknown, { id = rec.job }, rec.claim, rec.error) end
   journal_write(ctx, "outcome", ctx.journal.finish, rec.job, "unknown", rec)
   ctx.emit("unknown", rec)
   return rec
@@ -134,6 +147,7 @@ end
 
 local function skip(ctx, rec, class, why)
   rec.state, rec.class, rec.error = "skipped", class, why
+  if rec.claim then team_write(ctx, "skip", ctx.team.released, { id = rec.job }, rec.claim, false, rec) end
   journal_write(ctx, "skip", ctx.journal.finish, rec.job, "skipped", rec)
   return rec
 end
@@ -177,12 +191,22 @@ local function submit(job, ctx, rec, row, resend)
   end
   -- The intent is journaled by the loop just before the request's first
   -- byte (on_send): a job still queued when hh dies is simply not sent yet.
-  local n, intent_err
+  local n, intent_err, team_err
   local function on_send()
     local ok, res = pcall(j.intent, j, job, key)
-    if ok then n = res return end
-    intent_err = tostring(res)
-    error(intent_err, 0)
+    if not ok then
+      intent_err = tostring(res)
+      error(intent_err, 0)
+    end
+    n = res
+    if rec.claim then
+      local tok, terr = pcall(ctx.team.intent, ctx.team, job, rec.claim, key)
+      if not tok then
+        team_err = tostring(terr)
+        pcall(j.attempt_outcome, j, job.id, n, "not_sent", team_err)
+        error(team_err, 0)
+      end
+    end
   end
   ctx.committed = ctx.committed + cost -- reserved before the POST: a concurrent job sees it
   local task, msg, class = hh.generate(job.params, { idempotency_key = key, on_send = on_send })
@@ -193,10 +217,21 @@ local function submit(job, ctx, rec, row, resend)
     if resend then return hold(ctx, rec, row, "the journal cannot be written") end
     return skip(ctx, rec, "journal", "not submitted: the journal cannot be written (" .. intent_err .. ")")
   end
+  if team_err then
+    ctx.committed = ctx.committed - cost
+    if rec.claim.lost then
+      rec.state, rec.claim = "deferred", nil -- another worker has it now
+      return rec
+    end
+    require("hh.display").say("cannot write the team store before submitting: %s", team_err)
+    core.stop("the team store cannot be written: " .. team_err)
+    return skip(ctx, rec, "store", "not submitted: the team store cannot be written (" .. team_err .. ")")
+  end
   if not task then
     if class == "unknown" then
       rec.state, rec.class, rec.error, rec.sent_now = "unknown", "unknown", msg, true
       if n then journal_write(ctx, "outcome", j.attempt_outcome, job.id, n, "unknown", msg) end
+      if rec.claim then team_write(ctx, "outcome", ctx.team.unknown, job, rec.claim, msg) end
       journal_write(ctx, "outcome", j.finish, job.id, "unknown", rec)
       ctx.emit("unknown", rec)
       return rec
@@ -209,6 +244,7 @@ local function submit(job, ctx, rec, row, resend)
     if resend and class ~= "invalid" then return hold(ctx, rec, row, msg) end
     if never_sent then return skip(ctx, rec, class, msg) end
     rec.state, rec.class, rec.error = "failed", class, msg
+    if rec.claim then team_write(ctx, "outcome", ctx.team.released, job, rec.claim, true, rec) end
     journal_write(ctx, "outcome", j.finish, job.id, "failed", rec)
     ctx.emit("failed", rec)
     return rec
@@ -221,6 +257,7 @@ local function submit(job, ctx, rec, row, resend)
     require("hh.display").say("crashing on purpose before journaling task %s", task.id)
     os.exit(137, false)
   end
+  if rec.claim then team_write(ctx, "task id", ctx.team.submitted, job, rec.claim, task.id, key) end
   local ok, released = journal_write(ctx, "task id", j.submitted, job.id, n, task.id, ctx.idempotent)
   if ok then
     if cost > 0 then ctx.committed = ctx.committed - (released or 0) end
@@ -230,10 +267,20 @@ local function submit(job, ctx, rec, row, resend)
   ctx.emit("submitted", rec)
   wait_and_fetch(job, ctx, rec, task, true)
   journal_write(ctx, "outcome", j.finish, job.id, rec.state, rec)
+  M.team_finish(job, ctx, rec)
   return rec
 end
 
+-- A claimed job's end, told to the team store (its clip to the team cache).
+function M.team_finish(job, ctx, rec)
+  if not rec.claim then return end
+  team_write(ctx, "outcome", ctx.team.finish, job, rec.claim, rec, fs.beneath(ctx.out, job.output))
+end
+
 -- Runs one job (no reruns), picking up where the journal says it stopped.
+M.parts = { submit = submit, wait_and_fetch = wait_and_fetch, hold = hold, skip = skip,
+            journal_write = journal_write }
+
 function M.run(job, ctx)
   local j = ctx.journal
   local row = j:get(job.id)
@@ -242,9 +289,13 @@ function M.run(job, ctx)
   if action == "cached" then
     fs.remove(ctx.out .. "/" .. (row.file or job.output) .. ".part")
     rec.cached = true
+    if ctx.team and not row.reused then
+      team_write(ctx, "publish", ctx.team.publish, job, row, fs.beneath(ctx.out, row.file or job.output))
+    end
     ctx.emit("cached", rec)
     return rec
   end
+  if ctx.team then return require("hh.team_attempt").run(job, ctx, rec, row, M.parts) end
   if action == "keep" then return rec end
   if action == "hold" then return hold(ctx, rec, row) end
   if action == "deliver" or action == "poll" then

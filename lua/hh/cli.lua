@@ -72,6 +72,7 @@ usage: hh check RECIPE             validate a recipe (YAML or Lua) without netwo
        hh view DIR                 open the report in the browser (live while hh run runs)
        hh qc DIR | FILE...         check clips: conformance, black, frozen, silence, cuts
        hh votes import DIR FILE... merge exported votes into DIR/votes.jsonl
+       hh spend [--by person]      a team store's budgets and spending (hh run --store)
        hh SCRIPT.lua [ARGS...]     run a Lua script with `hh` and `cjson` loaded
        hh -e CODE                  run a line of Lua
        hh generate --prompt TEXT [options] [--wait] [-o FILE]
@@ -320,6 +321,7 @@ HELP.report = require("hh.report").HELP
 HELP.view = HELP.report
 HELP.votes = require("hh.votes").HELP
 HELP.qc = require("hh.qc_command").HELP
+HELP.spend = require("hh.spend").HELP
 
 M.commands = {
   generate = cmd_generate,
@@ -337,6 +339,7 @@ M.commands = {
   votes = function(argv) return require("hh.votes").command(argv) end,
   qc = function(argv) return require("hh.qc_command").command(argv) end,
   view = function(argv) return require("hh.report").view(argv) end,
+  spend = function(argv) return require("hh.spend").command(argv) end,
 }
 
 -- Commands that hold nothing but memory at the end (no journal, no files

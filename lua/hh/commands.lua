@@ -44,6 +44,9 @@ local RUN = spec({
   { name = "json", flag = true, help = "one JSON event a line on stdout (submitted, succeeded, downloaded, checked, failed, rerun, unknown, progress)" },
   { name = "base-url", arg = "URL", help = "API base URL" },
   { name = "open", flag = true, help = "open the report in the browser as soon as it exists (it follows the run)" },
+  { name = "store", arg = "URI", help = "a team store (postgresql://USER@HOST/DB) shared by every worker: claims, budgets, spending, clips (default: HH_STORE; 'local': the run directory alone)" },
+  { name = "cache", arg = "DIR", help = "with --store: the team's clips, by sha256, in a shared directory (default: HH_CACHE)" },
+  { name = "lease", arg = "SECONDS", help = "with --store: how long a stopped worker's claims last before another takes them (default 30)" },
 })
 
 local RESUME = spec({
@@ -51,6 +54,9 @@ local RESUME = spec({
   { name = "resubmit-unknown", flag = true, help = "resubmit jobs whose earlier submission has an unknown outcome (may pay twice)" },
   { name = "budget", arg = "CREDITS", help = "the run directory's budget for this run (instead of the recipe's)" },
   { name = "quiet", short = "q", flag = true, help = "print only the summary" },
+  { name = "store", arg = "URI", help = "a team store (postgresql://USER@HOST/DB) shared by every worker: claims, budgets, spending, clips (default: HH_STORE; 'local': the run directory alone)" },
+  { name = "cache", arg = "DIR", help = "with --store: the team's clips, by sha256, in a shared directory (default: HH_CACHE)" },
+  { name = "lease", arg = "SECONDS", help = "with --store: how long a stopped worker's claims last before another takes them (default 30)" },
 })
 M.HELP = {
   check = "usage: hh check RECIPE [--set NAME=VALUE ...]\n\nValidates a recipe without network: every problem at once, as\nfile:line:column: field: rule.\n\n" .. args.usage(CHECK),
@@ -382,9 +388,10 @@ local function signal_exit(sig) return sig and sig > 0 and 128 + sig or EXIT.int
 
 -- The end of a run: the summary line and what is left to do.
 local function report_end(r, out, summary, print_line)
-  print_line(string.format("%s: %d done (%d already), %d failed, %d unknown, %d pending, %d skipped, %d reruns; "
+  print_line(string.format("%s: %d done (%d already%s), %d failed, %d unknown, %d pending, %d skipped, %d reruns; "
     .. "charged %d credits this run%s; %s/manifest.jsonl",
-    r.name, summary.done, summary.cached or 0, summary.failed, summary.unknown, summary.pending, summary.skipped,
+    r.name, summary.done, summary.cached or 0,
+    summary.reused and string.format(", %d paid for by the team", summary.reused) or "", summary.failed, summary.unknown, summary.pending, summary.skipped,
     summary.reruns, summary.credits or 0,
     (summary.possibly or 0) > 0 and string.format(" (possibly %d more)", summary.possibly) or "", out))
   if summary.running > 0 then
@@ -415,6 +422,8 @@ function M.run(argv)
     if not n then say("run: %s", err) return EXIT.usage end
     budget = math.floor(n)
   end
+  local team, terr = require("hh.store").settings(opts)
+  if not team then say("run: %s", terr) return EXIT.usage end
   -- A Lua recipe's files and outputs live in the run directory, known once
   -- the recipe has named itself.
   local run_dir = {}
@@ -453,6 +462,7 @@ function M.run(argv)
       out = out, concurrency = width, emit = emit, fresh = opts.fresh, resubmit_unknown = opts["resubmit-unknown"],
       retry_failed = opts["retry-failed"], recipe_path = M.absolute(path), recipe_hash = M.file_hash(path),
       budget = budget, state = state, started = started, live = true, open = opts.open,
+      store = team.store, cache = team.cache, lease = team.lease,
     })
     if not records then err = summary end
     running = false
@@ -527,7 +537,10 @@ function M.resume(argv)
   local opts, dir, journal = M.open_run(RESUME, "resume", argv)
   if not opts then return dir end
   local recipe_path = journal:meta("recipe")
+  local store_uri = journal:meta("store")
   journal:close()
+  -- A run made with a team store goes on with it, unless told otherwise.
+  if store_uri and not opts.store and not os.getenv("HH_STORE") then opts.store = store_uri end
   if not recipe_path then say("resume: %s does not say which recipe made it", dir) return EXIT.usage end
   local f = io.open(recipe_path)
   if not f then
@@ -540,6 +553,9 @@ function M.resume(argv)
   if opts["resubmit-unknown"] then run_argv[#run_argv + 1] = "--resubmit-unknown" end
   if opts.budget then run_argv[#run_argv + 1] = "--budget" run_argv[#run_argv + 1] = opts.budget end
   if opts.quiet then run_argv[#run_argv + 1] = "--quiet" end
+  for _, name in ipairs({ "store", "cache", "lease" }) do
+    if opts[name] then run_argv[#run_argv + 1] = "--" .. name run_argv[#run_argv + 1] = opts[name] end
+  end
   return M.run(run_argv)
 end
 

@@ -20,6 +20,8 @@ local function run_job(job, ctx, r)
   while true do
     local rec = attempt.run(current, ctx)
     records[#records + 1] = rec
+    -- Another worker of the team holds it: the engine comes back to it.
+    if rec.state == "deferred" then return records end
     if rec.state == "skipped" then break end
     -- Checked as soon as the clip is on disk: in this job when a rerun rule
     -- reads the checks, else beside it (the job's slot goes to the next one).
@@ -59,6 +61,13 @@ local function over_budget(ctx, r, jobs, rows)
     local a = attempt.action(job, rows[job.id], ctx)
     -- A resend to a host that honours keys is already counted as possibly charged.
     if a == "submit" or (a == "resend" and not ctx.idempotent) then sending[#sending + 1] = job end
+  end
+  -- What a teammate has done is taken, not paid for.
+  if ctx.team and #sending > 0 then
+    local done = ctx.team:done_ids(sending)
+    local still = {}
+    for _, job in ipairs(sending) do if not done[job.id] then still[#still + 1] = job end end
+    sending = still
   end
   -- after() runs again on every run: its declared credits count until it
   -- has made jobs (later runs find those in the journal).
@@ -118,6 +127,9 @@ local function run_after(r, jobs, per_job, jobs_after, ctx, width)
       declared = declared + worst
     end
     local recs = hh.map(more, function(job) return run_job(job, ctx, r) end, { concurrency = width })
+    if ctx.team then
+      require("hh.team_run").wait_deferred(more, recs, ctx, width, function(job) return run_job(job, ctx, r) end)
+    end
     local out = {}
     for i = 1, #more do
       per_job[#jobs + i + (extra - #more)] = recs[i]
@@ -154,6 +166,7 @@ local function summarise(journal, per_job, n)
       records[#records + 1] = rec
       if rec.rerun_of then summary.reruns = summary.reruns + 1 end
       if rec.cached then summary.cached = (summary.cached or 0) + 1 end
+      if rec.reused then summary.reused = (summary.reused or 0) + 1 end
     end
     local final = list[#list]
     local state = final and final.state or "failed"
@@ -224,10 +237,19 @@ function M.run(r, jobs, opts)
     local _, duration = require("hh.rules").check(p)
     core.observe(attempt.kind(p, duration), t.seconds)
   end
+  if opts.store then
+    local team, terr = require("hh.team_run").open(opts, r, jobs, journal)
+    if not team then journal:close() return nil, terr end
+    ctx.team = team
+  end
   local rows = {}
   for _, row in ipairs(journal:all()) do rows[row.id] = row end
   local refusal = over_budget(ctx, r, jobs, rows)
-  if refusal then journal:close() return nil, refusal, "budget" end
+  if refusal then
+    if ctx.team then require("hh.team_run").close(ctx.team) end
+    journal:close()
+    return nil, refusal, "budget"
+  end
   rows = nil
   local ok, rerr = pcall(journal.begin_run, journal)
   if not ok then journal:close() return nil, "cannot write the journal: " .. tostring(rerr) end
@@ -250,10 +272,14 @@ function M.run(r, jobs, opts)
   local width = opts.concurrency or r.concurrency or 8
   local jobs_after = {}
   local per_job = hh.map(jobs, function(job) return run_job(job, ctx, r) end, { concurrency = width })
+  if ctx.team then
+    require("hh.team_run").wait_deferred(jobs, per_job, ctx, width, function(job) return run_job(job, ctx, r) end)
+  end
   if r.after then run_after(r, jobs, per_job, jobs_after, ctx, width) end
   for _, check in ipairs(ctx.checks) do check:join() end
   if ctx.live then pcall(ctx.live.flush, ctx.live, true) end
   local records, summary = summarise(journal, per_job, #jobs + #jobs_after)
+  if ctx.team then require("hh.team_run").close(ctx.team) end
   M.finish(journal)
   if opts.state then opts.state.journal = nil end
   return records, summary

@@ -17,7 +17,7 @@ local Journal = {}
 Journal.__index = Journal
 
 M.FILE = "journal.db"
-M.SCHEMA_VERSION = 3
+M.SCHEMA_VERSION = 4
 
 local SCHEMA = [[
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   submitted_at REAL, finished_at REAL,
   recipe_hash TEXT,
   in_plan INTEGER NOT NULL DEFAULT 1, -- in the recipe as last run (others stay cached)
-  updated_at REAL
+  updated_at REAL,
+  reused TEXT               -- who paid for it: a teammate's clip from a team store (format 4)
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -126,6 +127,14 @@ function M.open(dir, opts)
   if v == 1 then
     local ok3, merr = pcall(j.transaction, j, function() db:exec(MIGRATE_1) end)
     if not ok3 then j:close() return nil, "cannot update the journal: " .. tostring(merr) end
+  end
+  if v and v < 4 then
+    local has = false
+    for _, c in ipairs(db:rows("PRAGMA table_info(jobs)")) do if c.name == "reused" then has = true end end
+    if not has then
+      local ok4, merr = pcall(db.exec, db, "ALTER TABLE jobs ADD COLUMN reused TEXT")
+      if not ok4 then j:close() return nil, "cannot update the journal: " .. tostring(merr) end
+    end
   end
   j:set_meta("schema", tostring(M.SCHEMA_VERSION))
   -- This directory's own identity: two runs of one recipe share a name and
@@ -290,9 +299,10 @@ end
 function Journal:finish(id, state, f)
   f = f or {}
   self.db:run([[UPDATE jobs SET state = ?, class = ?, error = ?, failure_class = ?, file = ?, bytes = ?, sha256 = ?,
-      polls = ?, seconds = ?, finished_at = ?, updated_at = ? WHERE id = ?]],
+      polls = ?, seconds = ?, finished_at = ?, updated_at = ?, reused = ?, task_id = coalesce(task_id, ?) WHERE id = ?]],
     state, f.class, f.error, f.failure_class, f.file, f.bytes, f.sha256, f.polls, f.seconds,
-    (state == "done" or state == "failed" or state == "succeeded") and (f.finished_at or now()) or nil, now(), id)
+    (state == "done" or state == "failed" or state == "succeeded") and (f.finished_at or now()) or nil, now(),
+    f.reused, f.reused and f.task_id or nil, id)
 end
 
 -- The directory's money: credits charged (each accepted task once, at the
@@ -424,6 +434,7 @@ function Journal:write_manifest()
       polls = row.polls, seconds = row.seconds, submitted_at = row.submitted_at, finished_at = row.finished_at,
       rerun_of = row.rerun_of, rerun_rule = row.rerun_rule,
       charged = c.charged or 0, possibly_charged = c.possibly or 0,
+      reused = row.reused and true or nil, paid_by = row.reused,
       qc = M.qc_record(checks[row.id], row),
     }
     lines[#lines + 1] = json.encode(rec)
