@@ -485,6 +485,7 @@ function M.run(argv)
   if stats_file and stats_file ~= "" then
     local stats = core.stats()
     if state.live then stats.live_writes, stats.live_seconds = state.live.writes, state.live.seconds end
+    stats.journal, stats.store = require("hh.journal").stats, require("hh.team_run").stats
     require("hh.fs").write_atomic(stats_file, require("hh.json").encode(stats) .. "\n")
   end
   report_end(r, out, summary, opts.json and function(text) io.stderr:write(safe(text), "\n") end

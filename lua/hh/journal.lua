@@ -169,7 +169,11 @@ function M.read(dir)
 end
 
 function Journal:close()
-  if self.db then self.db:close() self.db = nil end
+  if self.db then
+    if not self.readonly then M.stats = self.db:stats() end -- benchmarks: statements and time
+    self.db:close()
+    self.db = nil
+  end
   if self.lock then self.lock:release() self.lock = nil end
 end
 
@@ -299,10 +303,10 @@ end
 function Journal:finish(id, state, f)
   f = f or {}
   self.db:run([[UPDATE jobs SET state = ?, class = ?, error = ?, failure_class = ?, file = ?, bytes = ?, sha256 = ?,
-      polls = ?, seconds = ?, finished_at = ?, updated_at = ?, reused = ?, task_id = coalesce(task_id, ?) WHERE id = ?]],
+      polls = ?, seconds = ?, finished_at = ?, updated_at = ?, reused = ?, task_id = coalesce(?, task_id) WHERE id = ?]],
     state, f.class, f.error, f.failure_class, f.file, f.bytes, f.sha256, f.polls, f.seconds,
     (state == "done" or state == "failed" or state == "succeeded") and (f.finished_at or now()) or nil, now(),
-    f.reused, f.reused and f.task_id or nil, id)
+    f.reused, f.task_id, id)
 end
 
 -- The directory's money: credits charged (each accepted task once, at the

@@ -54,7 +54,10 @@ function M.locate(option)
   end
   if not uri or uri == "" then return nil end
   local why = M.address_problem(uri)
-  if why then return nil, string.format("%s: %s: %s", from, uri:gsub("://[^@/]*@", "://...@"), why) end
+  if why then
+    local shown = uri:gsub("://[^@/]*@", "://...@"):gsub("([?&]password=)[^&]*", "%1...")
+    return nil, string.format("%s: %s: %s", from, shown, why)
+  end
   return uri
 end
 

@@ -45,6 +45,7 @@ end
 function M.close(team)
   team.running = false
   pcall(team.leave, team)
+  M.stats = team.db and team.db:stats() -- benchmarks: the store's round trips and time
   team:close()
 end
 
