@@ -86,6 +86,7 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@tests/bench/bench.sh $(abspath $(BUILD))
 	@tests/bench/bench-qc.sh $(abspath $(BUILD))
+	@tests/bench/bench-team.sh $(abspath $(BUILD))
 	@node tests/bench/bench-judge.js $(abspath $(BUILD))/hh
 
 # The money reconciliation under a fault storm: SOAK_JOBS (10000), SOAK_RATE
