@@ -170,7 +170,9 @@ for w in r1 r2 r3 r4; do finish "$w"; done
 four=$(sim_stats | jq '[.requests.generate["429"], .requests.status["429"]] | map(. // 0) | add')
 is "$RC_r1$RC_r2$RC_r3$RC_r4/$(done_in r1)" "0000/500" "four workers under the same limit"
 diag "r1: $(tail -2 r1.log)"
-ok $([ "$four" -le $((one + 5)) ]; echo $?) "together they stay under the key's limit: $four 429s, one worker alone $one"
+# Without the share four workers get ~230 429s here; on a loaded machine a late
+# ticker lets a few through (18 seen beside a full make test), never that many.
+ok $([ "$four" -le $((one + 40)) ]; echo $?) "together they stay near one worker's 429s: $four, one worker alone $one"
 
 diag "at ${SECONDS}s"
 # --- errors: refused before anything is sent -----------------------------------
