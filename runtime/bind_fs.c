@@ -146,16 +146,7 @@ static int l_write_atomic(lua_State *L)
         unlink(tmp);
         return push_error(L, "cannot save %s: %s", path, strerror(e));
     }
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    fs_sync_parent(path);
     lua_pushboolean(L, 1);
     return 1;
 }

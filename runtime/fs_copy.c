@@ -1,6 +1,7 @@
 /* fs_copy.c - two file operations of hh.fs for the team store: copying a
  * clip whole into a shared directory (or out of it) so that no reader ever
- * sees half a file, and reading a credentials file's permission bits. The
+ * sees half a file (with the directory fsync hh.fs's writes share), and
+ * reading a credentials file's permission bits. The
  * temporary name is unique to the process, so two workers putting the same
  * clip at once each rename a complete copy over the other. */
 #include <errno.h>
@@ -43,7 +44,7 @@ static int copy_fd(int in, int out)
     }
 }
 
-static void sync_dir_of(const char *path)
+void fs_sync_parent(const char *path)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
@@ -95,7 +96,7 @@ int fs_l_copy_atomic(lua_State *L)
         unlink(tmp);
         return fail(L, "cannot copy to", to, e);
     }
-    sync_dir_of(to);
+    fs_sync_parent(to);
     lua_pushboolean(L, 1);
     return 1;
 }

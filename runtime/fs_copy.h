@@ -6,6 +6,8 @@
 
 /* fs.copy_atomic(from, to [, mode]) -> true, or nil and a message. */
 int fs_l_copy_atomic(lua_State *L);
+/* fsyncs the directory holding path, so a rename into it survives a crash. */
+void fs_sync_parent(const char *path);
 /* fs.mode(path) -> the permission bits (e.g. 0600) and the owner's uid, or nil and a message. */
 int fs_l_mode(lua_State *L);
 

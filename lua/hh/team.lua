@@ -130,8 +130,7 @@ function Team:claim(job, opts)
     local s = settled(self, peek, opts)
     if s then return s end
   else
-    db:run([[INSERT INTO hh_jobs (id, params, credits, recipe) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING]],
-      job.id, json.encode(job.params), job.credits, self.recipe)
+    self:plan({ job }) -- a rerun or an after() job: not in the recipe's list
   end
   db:exec("BEGIN")
   local ok, res = pcall(function()

@@ -16,6 +16,13 @@ local function task_of(job, task_id)
   return { id = task_id, kind = attempt.kind(job.params, job.duration) }
 end
 
+-- The job's end as the run directory records it (and, named, the event shown).
+local function ended(ctx, job, rec, parts, event)
+  parts.journal_write(ctx, "outcome", ctx.journal.finish, job.id, rec.state, rec)
+  if event then ctx.emit(event, rec) end
+  return rec
+end
+
 local function by(person) return person and (" (" .. person .. ")") or "" end
 
 -- A clip a teammate paid for: from the team cache, else (not there, or not
@@ -24,8 +31,7 @@ local function reuse(job, ctx, rec, c, parts)
   local path, perr = fs.beneath(ctx.out, job.output)
   if not path then
     rec.state, rec.class, rec.error = "failed", "invalid", perr
-    parts.journal_write(ctx, "outcome", ctx.journal.finish, job.id, "failed", rec)
-    return rec
+    return ended(ctx, job, rec, parts)
   end
   rec.reused, rec.task_id = c.person or "a teammate", c.task_id
   local ok, why = nil, "no team cache is set (--cache DIR)"
@@ -33,25 +39,20 @@ local function reuse(job, ctx, rec, c, parts)
   if ok then
     rec.state, rec.file, rec.bytes, rec.sha256 = "done", job.output, c.bytes, c.sha256
     rec.class, rec.error = nil, nil
-    parts.journal_write(ctx, "outcome", ctx.journal.finish, job.id, "done", rec)
-    ctx.emit("reused", rec)
-    return rec
+    return ended(ctx, job, rec, parts, "reused")
   end
   if not c.task_id then
     rec.state, rec.class = "failed", "cache"
     rec.error = string.format("paid for by %s, but %s and the store has no task id to ask the host for it; "
       .. "--fresh pays for it again", rec.reused, why)
-    parts.journal_write(ctx, "outcome", ctx.journal.finish, job.id, "failed", rec)
-    ctx.emit("failed", rec)
-    return rec
+    return ended(ctx, job, rec, parts, "failed")
   end
   rec.resumed = true
   parts.wait_and_fetch(job, ctx, rec, task_of(job, c.task_id), true)
   if rec.state == "done" and ctx.team.cache and rec.sha256 then
     require("hh.team_cache").put(ctx.team.cache, path, rec.sha256)
   end
-  parts.journal_write(ctx, "outcome", ctx.journal.finish, job.id, rec.state, rec)
-  return rec
+  return ended(ctx, job, rec, parts)
 end
 
 -- Claims the job in the store, or says why it is not this worker's to run.
@@ -77,17 +78,13 @@ function M.run(job, ctx, rec, row, parts)
   if c.kind == "failed" then
     rec.state, rec.class, rec.task_id = "failed", c.class or "failed", c.task_id
     rec.error = (c.error or "failed") .. "; as the team store has it" .. by(c.person)
-    parts.journal_write(ctx, "outcome", ctx.journal.finish, job.id, "failed", rec)
-    ctx.emit("failed", rec)
-    return rec
+    return ended(ctx, job, rec, parts, "failed")
   end
   if c.kind == "unknown" then
     rec.state, rec.class = "unknown", "unknown"
     rec.error = (c.error or "sent, and its outcome is unknown") .. "; unknown for the whole team until a person "
       .. "decides (--resubmit-unknown pays again)"
-    parts.journal_write(ctx, "outcome", ctx.journal.finish, job.id, "unknown", rec)
-    ctx.emit("unknown", rec)
-    return rec
+    return ended(ctx, job, rec, parts, "unknown")
   end
   rec.claim = c
   if c.kind == "resume" then

@@ -66,9 +66,9 @@ run_workers() {
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
 }
 
-# per_job TAG N FIELD: store or journal figures of N workers, per paid job.
+# per_job TAG FIELD: the store's or the journals' figures of a run's workers, per job.
 per_job() {
-    jq -s --arg f "$3" --argjson jobs "$jobs" '
+    jq -s --arg f "$2" --argjson jobs "$jobs" '
       (map(.[$f].round_trips // .[$f].statements // 0) | add) as $n
       | (map(.[$f].seconds // 0) | add) as $s
       | "\($n) \($f == "store" | if . then "round trips" else "statements" end) (\($n / $jobs * 10 | round / 10) a job), \($s * 1000 | round / 1000) s (\($s / $jobs * 1e6 | round / 1000) ms a job)"' \
@@ -78,11 +78,11 @@ per_job() {
 echo "== team runs: $jobs jobs, renders scaled by $scale, $width in flight per worker, sim limit 5000/s"
 start_sim
 t=$(run_workers 1 local)
-echo "  run directory alone, 1 worker: makespan $t s; journal: $(per_job local 1 journal)"
+echo "  run directory alone, 1 worker: makespan $t s; journal: $(per_job local journal)"
 for n in 1 2 4; do
     t=$(run_workers "$n" "store$n" store)
     accepted=$(curl -s "$url/_sim/stats" | jq '.accepted')
-    echo "  team store, $n worker(s): makespan $t s; store: $(per_job "store$n" "$n" store); journal: $(per_job "store$n" "$n" journal)"
+    echo "  team store, $n worker(s): makespan $t s; store: $(per_job "store$n" store); journal: $(per_job "store$n" journal)"
 done
 echo "  billed: $accepted tasks in all for $((4 * jobs)) jobs (4 runs of $jobs; each job once)"
 stop_sim
